@@ -1,0 +1,90 @@
+#!/usr/bin/env bash
+# Staff dashboard at scale: generates N leads (default 1 000 000), then measures the lead list page (p50/p99
+# with wrk, signed in) and the CSV export (rows/s), on SQLite and, with --mysql-url, on MariaDB.
+# Usage: bench/admin.sh [--leads 1000000] [--mysql-url mysql://admin:pw@127.0.0.1:3306/mysql]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+leads=1000000 mysql_admin=""
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --leads) leads=$2; shift 2 ;;
+    --mysql-url) mysql_admin=$2; shift 2 ;;
+    -h|--help) sed -n '2,5p' "$0"; exit 0 ;;
+    *) echo "unknown option $1" >&2; exit 2 ;;
+  esac
+done
+command -v wrk >/dev/null || (apt-get update -qq && apt-get install -y -qq wrk >/dev/null)
+bin=${RR_BENCH_BINARY:-target/x86_64-unknown-linux-musl/release/ritual-roast}
+[ -x "$bin" ] || cargo build --release --target x86_64-unknown-linux-musl
+work=$(mktemp -d /tmp/rr-admin-bench.XXXXXX)
+app=""
+trap '[ -n "$app" ] && kill $app 2>/dev/null; rm -rf "$work"' EXIT
+port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+
+# Rows spread over the last 120 days, statuses and interests cycling, a third with consent.
+generate_sqlite() { # file
+  python3 - "$1" "$leads" <<'PY'
+import sqlite3, sys
+db = sqlite3.connect(sys.argv[1]); n = int(sys.argv[2])
+db.execute("""WITH RECURSIVE seq(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM seq WHERE i < ?)
+INSERT INTO leads (name, email, phone, interest, message, consent, consent_at, status, notes, form_token, created_at, updated_at, version)
+SELECT 'Guest ' || i, 'guest' || i || '@example.com', '', 
+  CASE i % 6 WHEN 0 THEN 'subscription' WHEN 1 THEN 'wholesale' WHEN 2 THEN 'beans' WHEN 3 THEN 'classes' WHEN 4 THEN 'events' ELSE 'other' END,
+  'Generated lead number ' || i, i % 3 = 0, CASE WHEN i % 3 = 0 THEN datetime('now', '-' || (i % 120) || ' days') END,
+  CASE i % 5 WHEN 0 THEN 'new' WHEN 1 THEN 'contacted' WHEN 2 THEN 'qualified' WHEN 3 THEN 'won' ELSE 'lost' END, '',
+  'bench' || i, strftime('%Y-%m-%d %H:%M:%f', 'now', '-' || (i % 120) || ' days', '-' || (i % 86400) || ' seconds'),
+  strftime('%Y-%m-%d %H:%M:%f', 'now'), 1
+FROM seq""", (n,))
+db.commit()
+PY
+}
+
+generate_mysql() { # database
+  mariadb --socket="${RR_TEST_MARIADB_SOCKET:?run with the MariaDB from scripts/mariadb-test-server.sh}" -uroot "$1" <<SQL
+INSERT INTO leads (name, email, phone, interest, message, consent, consent_at, status, notes, form_token, created_at, updated_at, version)
+SELECT CONCAT('Guest ', seq), CONCAT('guest', seq, '@example.com'), '',
+  ELT(seq % 6 + 1, 'subscription', 'wholesale', 'beans', 'classes', 'events', 'other'),
+  CONCAT('Generated lead number ', seq), seq % 3 = 0, IF(seq % 3 = 0, NOW(6) - INTERVAL (seq % 120) DAY, NULL),
+  ELT(seq % 5 + 1, 'new', 'contacted', 'qualified', 'won', 'lost'), '', CONCAT('bench', seq),
+  NOW(6) - INTERVAL (seq % 120) DAY - INTERVAL (seq % 86400) SECOND, NOW(6), 1
+FROM seq_1_to_${leads};
+SQL
+}
+
+measure() { # label, env...
+  local label=$1; shift
+  local p; p=$(port)
+  env -i PORT="$p" RR_SERVER__HOST=127.0.0.1 LOG_LEVEL=warn RR_STAFF_PASSWORD='benchmark password' "$@" "$bin" staff add --email bench@example.com >/dev/null
+  env -i PORT="$p" RR_SERVER__HOST=127.0.0.1 LOG_LEVEL=warn "$@" "$bin" >"$work/app.log" 2>&1 & app=$!
+  for _ in $(seq 1 200); do curl -sf "http://127.0.0.1:$p/health.html" >/dev/null && break; sleep 0.05; done
+  local cookie
+  cookie=$(curl -s -o /dev/null -D - -H "Origin: http://127.0.0.1:$p" --data 'email=bench%40example.com&password=benchmark+password' \
+    "http://127.0.0.1:$p/admin/login" | awk -F'[ ;]' 'tolower($1)=="set-cookie:" {print $2}')
+  echo "== $label ($leads leads)"
+  for path in "/admin/leads" "/admin/leads?status=won&sort=name" "/admin/leads?q=guest99999"; do
+    local out; out=$(wrk -t1 -c4 -d8s --latency -H "Cookie: $cookie" "http://127.0.0.1:$p$path")
+    printf '  %-36s p50 %-9s p99 %-9s %s req/s\n' "$path" "$(awk '$1=="50%" {print $2}' <<<"$out")" \
+      "$(awk '$1=="99%" {print $2}' <<<"$out")" "$(awk '/Requests\/sec/ {print $2}' <<<"$out")"
+  done
+  local start end rows
+  start=$(date +%s.%N)
+  rows=$(curl -s -H "Cookie: $cookie" "http://127.0.0.1:$p/admin/leads/export.csv" | wc -l)
+  end=$(date +%s.%N)
+  python3 -c "r=$rows-1; t=$end-$start; print(f'  CSV export: {r} rows in {t:.1f} s = {r/t:,.0f} rows/s')"
+  echo "  RSS after export: $(awk '/VmRSS/ {print $2}' /proc/$app/status) kB"
+  kill $app; wait $app 2>/dev/null || true; app=""
+}
+
+env -i RR_DATABASE__SQLITE_PATH="$work/admin.sqlite3" LOG_LEVEL=warn "$bin" migrate >/dev/null
+generate_sqlite "$work/admin.sqlite3"
+measure SQLite RR_DATABASE__SQLITE_PATH="$work/admin.sqlite3"
+
+if [ -n "$mysql_admin" ]; then
+  db="rr_bench_$$"
+  mariadb --socket="$RR_TEST_MARIADB_SOCKET" -uroot -e "CREATE DATABASE $db CHARACTER SET utf8mb4"
+  url="${mysql_admin%/*}/$db"
+  env -i DATABASE_URL="$url" LOG_LEVEL=warn "$bin" migrate >/dev/null
+  generate_mysql "$db"
+  measure MariaDB DATABASE_URL="$url"
+  mariadb --socket="$RR_TEST_MARIADB_SOCKET" -uroot -e "DROP DATABASE $db"
+fi

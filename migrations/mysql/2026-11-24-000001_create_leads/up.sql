@@ -1,0 +1,21 @@
+CREATE TABLE leads (
+    id BIGINT NOT NULL AUTO_INCREMENT PRIMARY KEY,
+    name VARCHAR(120) NOT NULL,
+    email VARCHAR(254) NOT NULL,
+    phone VARCHAR(40) NOT NULL DEFAULT '',
+    interest VARCHAR(32) NOT NULL,
+    message TEXT NOT NULL,
+    consent BOOLEAN NOT NULL DEFAULT FALSE,
+    consent_at DATETIME(6) NULL,
+    status VARCHAR(16) NOT NULL DEFAULT 'new',
+    notes TEXT NOT NULL,
+    form_token VARCHAR(64) NOT NULL,
+    created_at DATETIME(6) NOT NULL,
+    updated_at DATETIME(6) NOT NULL,
+    version INT NOT NULL DEFAULT 1,
+    UNIQUE KEY leads_form_token (form_token),
+    KEY leads_created_at (created_at, id),
+    KEY leads_status_created_at (status, created_at, id),
+    KEY leads_interest_created_at (interest, created_at, id),
+    KEY leads_email (email)
+) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_unicode_ci;

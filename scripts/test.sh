@@ -1,0 +1,63 @@
+#!/usr/bin/env bash
+# The whole test suite, as CI runs it: unit + integration tests on SQLite, the same integration suite plus
+# the MySQL-only tests on a throwaway MariaDB (installed with apt if missing), then the shell suites
+# (the scratch image on Docker, the browser suite, the deploy script, the infrastructure template). Prints one summary line per suite and a final
+# "N passed, M failed" line; exits non-zero if anything failed.
+set -uo pipefail
+cd "$(dirname "$0")/.."
+
+export CARGO_TERM_COLOR=never
+passed=0 failed=0
+summary=()
+
+suite() { # name, command...
+  local name=$1; shift
+  echo "==> $name"
+  local start=$SECONDS
+  if "$@"; then
+    passed=$((passed + 1)); summary+=("ok      $name ($((SECONDS - start)) s)")
+  else
+    failed=$((failed + 1)); summary+=("FAILED  $name ($((SECONDS - start)) s)")
+  fi
+}
+
+ensure_apt() { # binary, package
+  command -v "$1" >/dev/null 2>&1 && return 0
+  echo "installing $2 (apt)"
+  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$2") >/dev/null
+}
+
+ensure_apt openssl openssl
+ensure_apt curl curl
+ensure_apt mariadbd mariadb-server
+
+suite "cargo build (tests)" cargo test --no-run --quiet
+suite "unit, API and process tests on SQLite" cargo test --quiet --lib --test api --test process -- --test-threads=4
+
+eval "$(scripts/mariadb-test-server.sh)" || { echo "MariaDB did not start"; exit 1; }
+trap 'kill "$RR_TEST_MARIADB_PID" 2>/dev/null; wait "$RR_TEST_MARIADB_PID" 2>/dev/null; rm -rf "$RR_TEST_MARIADB_DIR"' EXIT
+RR_TEST_BACKEND=mysql suite "API tests on MariaDB" cargo test --quiet --test api -- --test-threads=4
+suite "MySQL-only tests (migrations, outage, TLS) on MariaDB" cargo test --quiet --test mysql
+
+# moto's server stands in for AWS Secrets Manager (the rotation test drives it like the rotation Lambda would).
+python3 -c 'import moto' 2>/dev/null || pip install -q 'moto[server]' 2>&1 | grep -v "as the 'root' user" || true
+moto_port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+moto_server -H 127.0.0.1 -p "$moto_port" >/tmp/rr-moto-$$.log 2>&1 &
+moto_pid=$!
+trap 'kill "$moto_pid" 2>/dev/null; kill "$RR_TEST_MARIADB_PID" 2>/dev/null; wait 2>/dev/null; rm -rf "$RR_TEST_MARIADB_DIR" /tmp/rr-moto-$$.log' EXIT
+for _ in $(seq 1 50); do curl -s "http://127.0.0.1:$moto_port" >/dev/null && break; sleep 0.2; done
+RR_TEST_MOTO_URL="http://127.0.0.1:$moto_port" suite "Secrets Manager tests (moto + MariaDB, rotation under load)" \
+  cargo test --quiet --test secrets -- --nocapture
+
+ensure_apt musl-gcc musl-tools
+rustup target list --installed 2>/dev/null | grep -q x86_64-unknown-linux-musl || rustup target add x86_64-unknown-linux-musl
+suite "release build (static musl binary)" cargo build --quiet --release --target x86_64-unknown-linux-musl
+
+for extra in tests/image/run.sh tests/browser/run.sh tests/deploy/run.sh tests/infra/run.sh; do
+  [ -x "$extra" ] && suite "$extra" "$extra"
+done
+
+echo
+printf '%s\n' "${summary[@]}"
+echo "suites: $passed passed, $failed failed"
+[ "$failed" -eq 0 ]

@@ -1,0 +1,83 @@
+//! `POST /admin/leads/bulk`: set the status of, or delete, the selected leads. Deleting asks for
+//! confirmation first (a page that re-posts with `confirm=yes`), so it works without JavaScript.
+
+use actix_web::{HttpRequest, HttpResponse, web};
+use maud::html;
+use serde::Deserialize;
+
+use super::guard::{CsrfForm, Staff};
+use super::layout::{csrf_field, redirect_with_flash, respond};
+use crate::db::lead_changes;
+use crate::domain::LeadStatus;
+use crate::error::AppError;
+use crate::startup::AppState;
+
+/// Bounds one request's work; the list shows 50 per page anyway.
+const MAX_SELECTED: usize = 500;
+
+#[derive(Deserialize)]
+pub struct BulkForm {
+    #[serde(default)]
+    ids: Vec<i64>,
+    #[serde(default)]
+    action: String,
+    #[serde(default)]
+    confirm: String,
+}
+
+pub async fn apply(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    staff: Staff,
+    form: CsrfForm<BulkForm>,
+) -> Result<HttpResponse, AppError> {
+    let form = form.0;
+    if form.ids.is_empty() {
+        return Ok(redirect_with_flash(
+            &state,
+            &req,
+            "/admin/leads",
+            "Select at least one lead first.",
+        ));
+    }
+    if form.ids.len() > MAX_SELECTED {
+        return Err(AppError::BadRequest(format!(
+            "select at most {MAX_SELECTED} leads at once"
+        )));
+    }
+    let actor = &staff.user.email;
+    if let Some(status) = form
+        .action
+        .strip_prefix("status:")
+        .and_then(LeadStatus::parse)
+    {
+        let changed = lead_changes::bulk_status(&state.db, &form.ids, status, actor).await?;
+        let message = format!("{changed} lead(s) set to {}.", status.as_str());
+        return Ok(redirect_with_flash(&state, &req, "/admin/leads", &message));
+    }
+    if form.action != "delete" {
+        return Err(AppError::BadRequest("unknown bulk action".into()));
+    }
+    if form.confirm != "yes" {
+        let content = html! {
+            h1 { "Delete " (form.ids.len()) " lead(s)?" }
+            p { "This cannot be undone. Each lead's history keeps a record that you deleted it." }
+            form method="post" action="/admin/leads/bulk" {
+                (csrf_field(&staff))
+                @for id in &form.ids { input type="hidden" name="ids" value=(id); }
+                input type="hidden" name="action" value="delete";
+                input type="hidden" name="confirm" value="yes";
+                button.button.button--danger type="submit" data-testid="confirm-bulk-delete" { "Delete them" }
+                " " a href="/admin/leads" { "Cancel" }
+            }
+        };
+        return Ok(respond(&state, &req, "Confirm deletion", &staff, content));
+    }
+    let deleted = lead_changes::delete(&state.db, &form.ids, actor).await?;
+    Ok(redirect_with_flash(
+        &state,
+        &req,
+        "/admin/leads",
+        &format!("{deleted} lead(s) deleted."),
+    ))
+}

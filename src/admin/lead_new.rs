@@ -1,0 +1,72 @@
+//! `GET/POST /admin/leads/new`: staff add a lead (a phone call, a walk-in) with the same rules as the public
+//! form; the history records who added it.
+
+use std::collections::HashMap;
+
+use actix_web::http::StatusCode;
+use actix_web::{HttpRequest, HttpResponse, web};
+use maud::{Markup, html};
+
+use super::guard::{CsrfForm, Staff};
+use super::layout::{admin_page, csrf_field, html as html_response, redirect_with_flash, respond};
+use crate::db::{lead_changes, leads};
+use crate::domain::FieldErrors;
+use crate::domain::lead::LeadFormValues;
+use crate::error::AppError;
+use crate::public::lead_form::{LeadFormView, new_form_token};
+use crate::startup::AppState;
+
+pub async fn show(req: HttpRequest, state: web::Data<AppState>, staff: Staff) -> HttpResponse {
+    let values = LeadFormValues {
+        form_token: new_form_token(),
+        ..Default::default()
+    };
+    respond(
+        &state,
+        &req,
+        "Add a lead",
+        &staff,
+        form(&values, &FieldErrors::default(), &staff),
+    )
+}
+
+pub async fn create(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    staff: Staff,
+    fields: CsrfForm<HashMap<String, String>>,
+) -> Result<HttpResponse, AppError> {
+    let values = LeadFormValues::from_fields(fields.0);
+    let lead = match values.validate() {
+        Ok(lead) => lead,
+        Err(errors) => {
+            let page = admin_page(
+                "Add a lead",
+                Some(&staff),
+                None,
+                form(&values, &errors, &staff),
+            );
+            return Ok(html_response(StatusCode::UNPROCESSABLE_ENTITY, page));
+        }
+    };
+    let stored = leads::insert(&state.db, &lead).await?;
+    if let leads::Stored::Created(id) = stored {
+        lead_changes::record_created(&state.db, id, &staff.user.email).await?;
+    }
+    Ok(redirect_with_flash(
+        &state,
+        &req,
+        &format!("/admin/leads/{}", stored.id()),
+        "Lead added.",
+    ))
+}
+
+fn form(values: &LeadFormValues, errors: &FieldErrors, staff: &Staff) -> Markup {
+    let inner =
+        LeadFormView { values, errors }.render_with_action("/admin/leads/new", csrf_field(staff));
+    html! {
+        h1 { "Add a lead" }
+        p { "For enquiries that came by phone, email or in person. Tick consent only if they agreed to marketing emails." }
+        (inner)
+    }
+}

@@ -1,0 +1,180 @@
+//! Signing in and out. Failed attempts are stored in the database, so the throttle holds across every
+//! task: too many failures for one account or from one client within the window → 429 with a retry time.
+
+use actix_web::http::StatusCode;
+use actix_web::{HttpRequest, HttpResponse, web};
+use chrono::Utc;
+use maud::{Markup, html};
+use serde::Deserialize;
+
+use super::guard::{CsrfForm, Staff};
+use super::layout::{admin_page, html as html_response, redirect_with_flash};
+use super::passwords;
+use super::session::{SESSION_COOKIE, private_cookie, random_token, removal_cookie, token_hash};
+use crate::db::staff;
+use crate::error::AppError;
+use crate::public::client_ip::{client_ip, is_https};
+use crate::startup::AppState;
+
+#[derive(Deserialize)]
+pub struct NextQuery {
+    next: Option<String>,
+}
+
+#[derive(Deserialize)]
+pub struct LoginForm {
+    #[serde(default)]
+    email: String,
+    #[serde(default)]
+    password: String,
+    next: Option<String>,
+}
+
+pub async fn show(query: web::Query<NextQuery>) -> HttpResponse {
+    html_response(StatusCode::OK, login_page(None, "", query.next.as_deref()))
+}
+
+pub async fn submit(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    form: web::Form<LoginForm>,
+) -> Result<HttpResponse, AppError> {
+    let form = form.into_inner();
+    let email = form.email.trim().to_lowercase();
+    let settings = &state.settings.admin;
+    let ip = client_ip(&req, state.settings.server.trust_proxy_headers)
+        .map(|ip| ip.to_string())
+        .unwrap_or_default();
+    let now = Utc::now().naive_utc();
+    let window = chrono::Duration::minutes(settings.login_window_mins as i64);
+    let [(by_account, oldest_account), (by_client, oldest_client)] =
+        staff::recent_failures(&state.db, &email, &ip, now - window).await?;
+    let throttled_since = match (
+        by_account >= settings.login_max_failures_per_account,
+        by_client >= settings.login_max_failures_per_client,
+    ) {
+        (true, _) => oldest_account,
+        (_, true) => oldest_client,
+        _ => None,
+    };
+    if let Some(oldest) = throttled_since {
+        let retry_after = (oldest + window - now).num_seconds().max(1) as u64;
+        let message = format!(
+            "Too many failed sign-ins. Try again in {} minute(s).",
+            retry_after.div_ceil(60)
+        );
+        let mut response = html_response(
+            StatusCode::TOO_MANY_REQUESTS,
+            login_page(Some(&message), &email, form.next.as_deref()),
+        );
+        response.headers_mut().insert(
+            actix_web::http::header::RETRY_AFTER,
+            actix_web::http::header::HeaderValue::from(retry_after),
+        );
+        return Ok(response);
+    }
+    let user = staff::find_user_by_email(&state.db, &email).await?;
+    let password_ok = passwords::verify(
+        form.password,
+        user.as_ref().map(|u| u.password_hash.clone()),
+    )
+    .await;
+    let user = user.filter(|u| password_ok && !u.disabled);
+    staff::record_login_attempt(&state.db, &email, &ip, user.is_some()).await?;
+    let Some(user) = user else {
+        tracing::info!(outcome = "failed", "staff sign-in");
+        let page = login_page(
+            Some("That email and password do not match an active account."),
+            &email,
+            form.next.as_deref(),
+        );
+        return Ok(html_response(StatusCode::UNAUTHORIZED, page));
+    };
+    let token = random_token();
+    staff::create_session(&state.db, &token_hash(&token), user.id, &random_token()).await?;
+    tracing::info!(outcome = "ok", staff_user_id = user.id, "staff sign-in");
+    let secure = is_https(&req, state.settings.server.trust_proxy_headers);
+    Ok(HttpResponse::SeeOther()
+        .insert_header(("Location", safe_next(form.next.as_deref())))
+        .cookie(private_cookie(
+            &state.session_key,
+            SESSION_COOKIE,
+            token,
+            secure,
+        ))
+        .finish())
+}
+
+pub async fn logout(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    staff_member: Staff,
+    _form: CsrfForm<serde::de::IgnoredAny>,
+) -> Result<HttpResponse, AppError> {
+    staff::delete_session(&state.db, &staff_member.session_hash).await?;
+    let mut response = redirect_with_flash(&state, &req, "/admin/login", "You are signed out.");
+    let _ = response.add_cookie(&removal_cookie(SESSION_COOKIE));
+    Ok(response)
+}
+
+/// Only local admin paths: never an open redirect.
+fn safe_next(next: Option<&str>) -> &str {
+    match next {
+        Some(path)
+            if path.starts_with("/admin") && !path.contains("//") && !path.contains('\\') =>
+        {
+            path
+        }
+        _ => "/admin",
+    }
+}
+
+fn login_page(error: Option<&str>, email: &str, next: Option<&str>) -> Markup {
+    admin_page(
+        "Staff sign-in",
+        None,
+        None,
+        html! {
+            section.login-card {
+                h1 { "Staff sign-in" }
+                @if let Some(error) = error {
+                    div.notice.notice--error role="alert" data-testid="login-error" { (error) }
+                }
+                form method="post" action="/admin/login" data-testid="login-form" {
+                    @if let Some(next) = next { input type="hidden" name="next" value=(next); }
+                    div.field {
+                        label for="email" { "Email" }
+                        input #email type="email" name="email" value=(email) required autocomplete="email";
+                    }
+                    div.field {
+                        label for="password" { "Password" }
+                        input #password type="password" name="password" required autocomplete="current-password";
+                    }
+                    button.button.button--primary type="submit" { "Sign in" }
+                }
+            }
+        },
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::safe_next;
+
+    #[test]
+    fn next_only_ever_points_inside_the_admin() {
+        assert_eq!(
+            safe_next(Some("/admin/leads?page=2")),
+            "/admin/leads?page=2"
+        );
+        for evil in [
+            "https://evil.example",
+            "//evil.example",
+            "/admin//evil",
+            "/\\evil",
+            "/public",
+        ] {
+            assert_eq!(safe_next(Some(evil)), "/admin", "{evil}");
+        }
+    }
+}

@@ -1,0 +1,61 @@
+//! The staff area under `/admin`: every route sits behind the one guard in [`guard`]; pages are one file
+//! each; state-changing forms use [`guard::CsrfForm`].
+
+mod bulk;
+mod charts;
+mod dashboard;
+mod export;
+pub mod guard;
+mod layout;
+mod lead_new;
+mod lead_page;
+mod leads_list;
+mod list_params;
+mod login;
+pub mod passwords;
+pub mod session;
+pub mod setup;
+
+use actix_web::middleware::from_fn;
+use actix_web::web;
+
+/// Every admin route, as (method, path) with `{id}` for ids: the guard test walks this list.
+pub const ROUTES: &[(&str, &str)] = &[
+    ("GET", "/admin"),
+    ("GET", "/admin/leads"),
+    ("GET", "/admin/leads/new"),
+    ("POST", "/admin/leads/new"),
+    ("GET", "/admin/leads/export.csv"),
+    ("POST", "/admin/leads/bulk"),
+    ("GET", "/admin/leads/{id}"),
+    ("POST", "/admin/leads/{id}/edit"),
+    ("GET", "/admin/leads/{id}/delete"),
+    ("POST", "/admin/leads/{id}/delete"),
+    ("POST", "/admin/logout"),
+];
+
+pub fn routes(cfg: &mut web::ServiceConfig) {
+    cfg.service(
+        web::scope("/admin")
+            .wrap(from_fn(guard::require_staff))
+            .route("", web::get().to(dashboard::show))
+            .route("/", web::get().to(dashboard::show))
+            .route("/login", web::get().to(login::show))
+            .route("/login", web::post().to(login::submit))
+            .route("/logout", web::post().to(login::logout))
+            .route("/setup", web::get().to(setup::show))
+            .route("/setup", web::post().to(setup::submit))
+            .route("/leads", web::get().to(leads_list::show))
+            .route("/leads/new", web::get().to(lead_new::show))
+            .route("/leads/new", web::post().to(lead_new::create))
+            .route("/leads/export.csv", web::get().to(export::csv))
+            .route("/leads/bulk", web::post().to(bulk::apply))
+            .route("/leads/{id}", web::get().to(lead_page::show))
+            .route("/leads/{id}/edit", web::post().to(lead_page::edit))
+            .route(
+                "/leads/{id}/delete",
+                web::get().to(lead_page::confirm_delete),
+            )
+            .route("/leads/{id}/delete", web::post().to(lead_page::delete)),
+    );
+}

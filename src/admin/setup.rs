@@ -1,0 +1,154 @@
+//! First run: while no staff account exists, boot prints a one-time link (`/admin/setup?token=…`) that
+//! creates the first account. The token is stored hashed, works once, and stops working as soon as any
+//! account exists. Operators who prefer the CLI use `ritual-roast staff add` instead.
+
+use actix_web::http::StatusCode;
+use actix_web::{HttpRequest, HttpResponse, web};
+use maud::{Markup, html};
+use serde::Deserialize;
+
+use super::layout::{admin_page, html as html_response, redirect_with_flash};
+use super::passwords;
+use super::session::{random_token, token_hash};
+use crate::db::{DbPool, staff};
+use crate::error::AppError;
+use crate::startup::AppState;
+
+const SETUP_SECRET: &str = "setup_token";
+
+/// Called at boot: logs the setup link if this task created the token, or says another task did.
+pub async fn announce_if_needed(db: &DbPool) -> anyhow::Result<()> {
+    if staff::count_users(db).await? > 0 {
+        return Ok(());
+    }
+    let token = random_token();
+    let ours = token_hash(&token);
+    let stored = staff::secret_or_insert(db, SETUP_SECRET, || ours.clone()).await?;
+    if stored == ours {
+        tracing::warn!(
+            setup_path = format!("/admin/setup?token={token}"),
+            "no staff account exists yet: open this one-time link on this site to create the first one, \
+             or run `ritual-roast staff add --email you@example.com`"
+        );
+    } else {
+        tracing::warn!(
+            "no staff account exists yet: another task printed the one-time setup link; or run `ritual-roast staff add`"
+        );
+    }
+    Ok(())
+}
+
+#[derive(Deserialize)]
+pub struct TokenQuery {
+    #[serde(default)]
+    token: String,
+}
+
+#[derive(Deserialize)]
+pub struct SetupForm {
+    #[serde(default)]
+    token: String,
+    #[serde(default)]
+    email: String,
+    #[serde(default)]
+    display_name: String,
+    #[serde(default)]
+    password: String,
+}
+
+async fn token_is_valid(db: &DbPool, token: &str) -> Result<bool, AppError> {
+    if token.is_empty() || staff::count_users(db).await? > 0 {
+        return Ok(false);
+    }
+    Ok(staff::get_secret(db, SETUP_SECRET)
+        .await?
+        .is_some_and(|stored| stored == token_hash(token)))
+}
+
+pub async fn show(
+    state: web::Data<AppState>,
+    query: web::Query<TokenQuery>,
+) -> Result<HttpResponse, AppError> {
+    if !token_is_valid(&state.db, &query.token).await? {
+        return Ok(html_response(StatusCode::NOT_FOUND, invalid_page()));
+    }
+    Ok(html_response(
+        StatusCode::OK,
+        setup_page(&query.token, "", "", None),
+    ))
+}
+
+pub async fn submit(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    form: web::Form<SetupForm>,
+) -> Result<HttpResponse, AppError> {
+    let form = form.into_inner();
+    if !token_is_valid(&state.db, &form.token).await? {
+        return Ok(html_response(StatusCode::NOT_FOUND, invalid_page()));
+    }
+    let email = form.email.trim().to_lowercase();
+    let name = form.display_name.trim().to_owned();
+    let problem = if !email.contains('@') || email.len() > 254 {
+        Some("Enter the email address you will sign in with.".to_owned())
+    } else if name.is_empty() || name.chars().count() > 120 {
+        Some("Enter your name as colleagues know it.".to_owned())
+    } else {
+        passwords::check_policy(&form.password).err()
+    };
+    if let Some(problem) = problem {
+        return Ok(html_response(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            setup_page(&form.token, &email, &name, Some(&problem)),
+        ));
+    }
+    // Consuming the token first makes a double submit create one account, not two.
+    if !staff::take_secret(&state.db, SETUP_SECRET, &token_hash(&form.token)).await? {
+        return Ok(html_response(StatusCode::NOT_FOUND, invalid_page()));
+    }
+    let hash = passwords::hash(form.password).await?;
+    staff::create_user(&state.db, &email, &name, &hash).await?;
+    tracing::info!("first staff account created through the setup link");
+    Ok(redirect_with_flash(
+        &state,
+        &req,
+        "/admin/login",
+        "Your account is ready. Sign in to continue.",
+    ))
+}
+
+fn invalid_page() -> Markup {
+    admin_page(
+        "Setup link not valid",
+        None,
+        None,
+        html! {
+            h1 { "This setup link is not valid" }
+            p { "It has been used already, or a staff account exists. Sign in at " a href="/admin/login" { "/admin/login" } ", or ask an operator to run " code { "ritual-roast staff add" } "." }
+        },
+    )
+}
+
+fn setup_page(token: &str, email: &str, name: &str, error: Option<&str>) -> Markup {
+    admin_page(
+        "Create the first staff account",
+        None,
+        None,
+        html! {
+            section.login-card {
+                h1 { "Create the first staff account" }
+                @if let Some(error) = error { div.notice.notice--error role="alert" { (error) } }
+                form method="post" action="/admin/setup" {
+                    input type="hidden" name="token" value=(token);
+                    div.field { label for="email" { "Email" } input #email type="email" name="email" value=(email) required autocomplete="email"; }
+                    div.field { label for="display_name" { "Your name" } input #display_name type="text" name="display_name" value=(name) required maxlength="120"; }
+                    div.field {
+                        label for="password" { "Password (at least " (passwords::MIN_LENGTH) " characters)" }
+                        input #password type="password" name="password" required minlength=(passwords::MIN_LENGTH) autocomplete="new-password";
+                    }
+                    button.button.button--primary type="submit" { "Create account" }
+                }
+            }
+        },
+    )
+}

@@ -1,0 +1,144 @@
+//! Embedded migrations, applied before the server takes traffic.
+//!
+//! MySQL: a named lock (`GET_LOCK`) held on the migrating connection makes N tasks booting together apply
+//! each migration exactly once; the others wait, then find nothing pending. SQLite serialises writers itself.
+
+use anyhow::{Context, anyhow};
+use diesel::migration::MigrationSource;
+use diesel::prelude::*;
+use diesel::sql_types::{BigInt, Nullable};
+use diesel_async::AsyncMysqlConnection;
+use diesel_async::async_connection_wrapper::AsyncConnectionWrapper;
+use diesel_async::pooled_connection::deadpool::{Object, Pool};
+use diesel_migrations::{EmbeddedMigrations, MigrationHarness, embed_migrations};
+use serde::Serialize;
+
+use super::{DbPool, DbResult, SqliteConn};
+
+const SQLITE_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/sqlite");
+const MYSQL_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/mysql");
+
+/// How long a booting task waits for another task's migrations before giving up (ECS restarts it).
+const MIGRATION_LOCK_WAIT_SECS: i64 = 300;
+const MIGRATION_LOCK_NAME: &str = "ritual_roast_migrations";
+
+diesel::table! {
+    __diesel_schema_migrations (version) {
+        version -> Text,
+        run_on -> Timestamp,
+    }
+}
+
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct MigrationState {
+    /// The newest migration applied to the database (None on an empty database).
+    pub applied: Option<String>,
+    /// The newest migration this binary carries.
+    pub expected: String,
+    pub up_to_date: bool,
+}
+
+/// The newest migration version embedded for `backend` ("sqlite" or "mysql").
+pub fn expected_schema_version(backend: &str) -> String {
+    let source = if backend == "mysql" {
+        MYSQL_MIGRATIONS
+    } else {
+        SQLITE_MIGRATIONS
+    };
+    MigrationSource::<diesel::sqlite::Sqlite>::migrations(&source)
+        .ok()
+        .and_then(|all| all.iter().map(|m| m.name().version().to_string()).max())
+        .unwrap_or_default()
+}
+
+pub(super) async fn run_sqlite(pool: &Pool<SqliteConn>) -> anyhow::Result<Vec<String>> {
+    let conn = Object::take(
+        pool.get()
+            .await
+            .map_err(|e| anyhow!("cannot open the SQLite file: {e}"))?,
+    );
+    tokio::task::spawn_blocking(move || {
+        let mut conn = AsyncConnectionWrapper::<SqliteConn>::from(conn);
+        apply(&mut conn, SQLITE_MIGRATIONS)
+    })
+    .await
+    .context("the migration task panicked")?
+}
+
+pub(super) async fn run_mysql(pool: &Pool<AsyncMysqlConnection>) -> anyhow::Result<Vec<String>> {
+    let conn = Object::take(
+        pool.get()
+            .await
+            .map_err(|e| anyhow!("cannot connect to MySQL: {e}"))?,
+    );
+    tokio::task::spawn_blocking(move || {
+        let mut conn = AsyncConnectionWrapper::<AsyncMysqlConnection>::from(conn);
+        let locked: LockResult = diesel::sql_query(format!(
+            "SELECT GET_LOCK('{MIGRATION_LOCK_NAME}', {MIGRATION_LOCK_WAIT_SECS}) AS value"
+        ))
+        .get_result(&mut conn)
+        .context("could not ask MySQL for the migration lock")?;
+        if locked.value != Some(1) {
+            anyhow::bail!(
+                "another task held the migration lock for {MIGRATION_LOCK_WAIT_SECS} s; \
+                 check for a stuck `migrate` and restart this task"
+            );
+        }
+        let applied = apply(&mut conn, MYSQL_MIGRATIONS);
+        let released = diesel::sql_query(format!("SELECT RELEASE_LOCK('{MIGRATION_LOCK_NAME}') AS value"))
+            .get_result::<LockResult>(&mut conn);
+        if let Err(e) = released {
+            tracing::warn!(error = %e, "could not release the migration lock; it is freed when the connection closes");
+        }
+        applied
+    })
+    .await
+    .context("the migration task panicked")?
+}
+
+#[derive(QueryableByName)]
+struct LockResult {
+    #[diesel(sql_type = Nullable<BigInt>)]
+    value: Option<i64>,
+}
+
+fn apply<C>(conn: &mut C, migrations: EmbeddedMigrations) -> anyhow::Result<Vec<String>>
+where
+    C: MigrationHarness<<C as Connection>::Backend> + Connection,
+    EmbeddedMigrations: MigrationSource<<C as Connection>::Backend>,
+{
+    let applied = conn
+        .run_pending_migrations(migrations)
+        .map_err(|e| anyhow!("a database migration failed: {e}"))?;
+    let applied: Vec<String> = applied.iter().map(|v| v.to_string()).collect();
+    for version in &applied {
+        tracing::info!(version = %version, "applied migration");
+    }
+    Ok(applied)
+}
+
+pub(super) async fn state(pool: &DbPool) -> DbResult<MigrationState> {
+    let applied: Option<String> = crate::db_run!(pool, |conn| {
+        let query = __diesel_schema_migrations::table
+            .select(diesel::dsl::max(__diesel_schema_migrations::version));
+        diesel_async::RunQueryDsl::get_result(query, conn)
+            .await
+            .or_else(|e| match e {
+                // A database nobody has migrated yet has no bookkeeping table: that is "nothing applied".
+                diesel::result::Error::DatabaseError(_, ref info)
+                    if info.message().contains("__diesel_schema_migrations") =>
+                {
+                    Ok(None)
+                }
+                other => Err(other),
+            })
+            .map_err(super::DbError::from)
+    })?;
+    let expected = expected_schema_version(pool.backend_name());
+    let up_to_date = applied.as_deref() == Some(expected.as_str());
+    Ok(MigrationState {
+        applied,
+        expected,
+        up_to_date,
+    })
+}

@@ -1,0 +1,82 @@
+//! The one hand-written schema, valid for both backends: only types that SQLite and MySQL map alike.
+//! Each migration pair in `migrations/sqlite` and `migrations/mysql` must keep this file true.
+
+diesel::table! {
+    leads (id) {
+        id -> BigInt,
+        name -> Text,
+        email -> Text,
+        phone -> Text,
+        interest -> Text,
+        message -> Text,
+        consent -> Bool,
+        consent_at -> Nullable<Timestamp>,
+        status -> Text,
+        notes -> Text,
+        form_token -> Text,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+        version -> Integer,
+    }
+}
+
+diesel::table! {
+    staff_users (id) {
+        id -> BigInt,
+        email -> Text,
+        display_name -> Text,
+        password_hash -> Text,
+        disabled -> Bool,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    staff_sessions (id) {
+        id -> Text,
+        staff_user_id -> BigInt,
+        csrf_token -> Text,
+        created_at -> Timestamp,
+        last_seen_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    login_attempts (id) {
+        id -> BigInt,
+        email -> Text,
+        client_ip -> Text,
+        succeeded -> Bool,
+        attempted_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    app_secrets (name) {
+        name -> Text,
+        value -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    lead_events (id) {
+        id -> BigInt,
+        lead_id -> BigInt,
+        actor -> Text,
+        action -> Text,
+        detail -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::joinable!(staff_sessions -> staff_users (staff_user_id));
+diesel::allow_tables_to_appear_in_same_query!(
+    leads,
+    staff_users,
+    staff_sessions,
+    login_attempts,
+    app_secrets,
+    lead_events
+);

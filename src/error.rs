@@ -1,0 +1,147 @@
+//! The one application error type and its one status mapping (pinned by the test below). Visitors see what
+//! to do next, never internals; the cause goes to the log with the request id.
+
+use actix_web::http::StatusCode;
+use actix_web::{HttpResponse, ResponseError};
+use maud::html;
+
+use crate::db::DbError;
+use crate::views::layout::Page;
+
+#[derive(Debug, thiserror::Error)]
+pub enum AppError {
+    #[error("not found")]
+    NotFound,
+    #[error("bad request: {0}")]
+    BadRequest(String),
+    #[error("unsupported media type")]
+    UnsupportedMediaType,
+    #[error("payload too large")]
+    PayloadTooLarge,
+    #[error("too many requests")]
+    TooManyRequests { retry_after_secs: u64 },
+    #[error("database unavailable: {0}")]
+    DatabaseUnavailable(String),
+    #[error("internal error: {0:#}")]
+    Internal(#[from] anyhow::Error),
+}
+
+impl From<DbError> for AppError {
+    fn from(error: DbError) -> Self {
+        match error {
+            DbError::Unavailable(cause) => AppError::DatabaseUnavailable(cause),
+            DbError::Query(e) => AppError::Internal(e.into()),
+        }
+    }
+}
+
+impl AppError {
+    /// What the visitor reads: a headline and the next step.
+    pub fn public_message(&self) -> (&'static str, String) {
+        match self {
+            AppError::NotFound => ("Page not found", "There is nothing at this address. Try the home page.".into()),
+            AppError::BadRequest(why) => ("That request could not be read", format!("{why}. Please reload the page and try again.")),
+            AppError::UnsupportedMediaType => (
+                "Unsupported form encoding",
+                "Send the form as application/x-www-form-urlencoded, as the page does.".into(),
+            ),
+            AppError::PayloadTooLarge => (
+                "That was too much text",
+                "Please shorten your message and send it again.".into(),
+            ),
+            AppError::TooManyRequests { retry_after_secs } => (
+                "Too many submissions",
+                format!("Please wait {retry_after_secs} seconds and try again."),
+            ),
+            AppError::DatabaseUnavailable(_) => (
+                "We are briefly unavailable",
+                "Our database is not answering right now. Please try again in a minute; nothing you sent was stored twice.".into(),
+            ),
+            AppError::Internal(_) => (
+                "Something went wrong on our side",
+                "Please try again in a minute. If it keeps happening, email hello@ritualroast.example.".into(),
+            ),
+        }
+    }
+}
+
+impl ResponseError for AppError {
+    fn status_code(&self) -> StatusCode {
+        match self {
+            AppError::NotFound => StatusCode::NOT_FOUND,
+            AppError::BadRequest(_) => StatusCode::BAD_REQUEST,
+            AppError::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            AppError::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+            AppError::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
+            AppError::DatabaseUnavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+            AppError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    fn error_response(&self) -> HttpResponse {
+        if self.status_code().is_server_error() {
+            tracing::error!(error = %self, "request failed");
+        }
+        let (title, next_step) = self.public_message();
+        let body = Page::new(title).render(html! {
+            main.error-page #main {
+                h1 { (title) }
+                p { (next_step) }
+                p { a href="/" { "Back to the home page" } }
+            }
+        });
+        let mut response = HttpResponse::build(self.status_code());
+        if let AppError::TooManyRequests { retry_after_secs } = self {
+            response.insert_header(("Retry-After", retry_after_secs.to_string()));
+        }
+        if let AppError::DatabaseUnavailable(_) = self {
+            response.insert_header(("Retry-After", "30"));
+        }
+        response
+            .content_type("text/html; charset=utf-8")
+            .body(body.into_string())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn each_error_maps_to_its_status_and_never_shows_internals() {
+        let cases = [
+            (AppError::NotFound, 404),
+            (AppError::BadRequest("x".into()), 400),
+            (AppError::UnsupportedMediaType, 415),
+            (AppError::PayloadTooLarge, 413),
+            (
+                AppError::TooManyRequests {
+                    retry_after_secs: 3,
+                },
+                429,
+            ),
+            (
+                AppError::DatabaseUnavailable("secret-host:3306 refused".into()),
+                503,
+            ),
+            (
+                AppError::Internal(anyhow::anyhow!("secret stack detail")),
+                500,
+            ),
+        ];
+        for (error, status) in cases {
+            assert_eq!(error.status_code().as_u16(), status, "{error:?}");
+            let (title, next) = error.public_message();
+            assert!(
+                !format!("{title}{next}").contains("secret"),
+                "{error:?} leaks internals"
+            );
+        }
+    }
+
+    #[test]
+    fn a_lost_database_is_a_503_not_a_500() {
+        let e: AppError = DbError::Unavailable("pool timed out".into()).into();
+        assert_eq!(e.status_code(), StatusCode::SERVICE_UNAVAILABLE);
+    }
+}

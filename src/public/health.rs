@@ -1,0 +1,37 @@
+//! `/health.html` for the ALB (static, never touches the database, so a DB outage never drains every task)
+//! and `/readyz` for humans and deploy checks (asks the database, reports the schema version).
+
+use actix_web::{HttpResponse, web};
+use serde_json::json;
+
+use crate::startup::AppState;
+
+const HEALTH_PAGE: &str = "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>OK</title></head><body><p>OK</p></body></html>\n";
+
+pub async fn health_html() -> HttpResponse {
+    HttpResponse::Ok()
+        .content_type("text/html; charset=utf-8")
+        .insert_header(("Cache-Control", "no-store"))
+        .body(HEALTH_PAGE)
+}
+
+pub async fn readyz(state: web::Data<AppState>) -> HttpResponse {
+    let version = env!("CARGO_PKG_VERSION");
+    let backend = state.db.backend_name();
+    match state.db.migration_state().await {
+        Ok(migrations) => HttpResponse::Ok()
+            .insert_header(("Cache-Control", "no-store"))
+            .json(json!({"status": "ready", "version": version, "backend": backend, "migrations": migrations})),
+        Err(error) => {
+            tracing::warn!(error = %error, "readiness check failed");
+            HttpResponse::ServiceUnavailable()
+                .insert_header(("Cache-Control", "no-store"))
+                .json(json!({
+                    "status": "unavailable",
+                    "version": version,
+                    "backend": backend,
+                    "error": "the database is not answering",
+                }))
+        }
+    }
+}

@@ -1,0 +1,220 @@
+//! `GET /`: the marketing page — hero, coffees, story, visit us, what people say, the lead form, footer.
+
+use std::sync::LazyLock;
+
+use actix_web::HttpResponse;
+use actix_web::http::StatusCode;
+use maud::{Markup, html};
+
+use super::content::{COFFEES, LOCATIONS, TESTIMONIALS};
+use super::icons;
+use super::lead_form::{LeadFormView, new_form_token};
+use crate::assets;
+use crate::domain::FieldErrors;
+use crate::domain::lead::LeadFormValues;
+use crate::views::layout::Page;
+
+/// A fresh landing page differs between requests only by its form token: it is rendered once, split around
+/// a placeholder token, and each request joins the two halves around a new token.
+static FRESH_PAGE: LazyLock<(String, String)> = LazyLock::new(|| {
+    const PLACEHOLDER: &str = "0rrformtokenplaceholder000000000";
+    let values = LeadFormValues {
+        form_token: PLACEHOLDER.to_owned(),
+        ..Default::default()
+    };
+    let page = render(&values, &FieldErrors::default()).into_string();
+    let (before, after) = page
+        .split_once(PLACEHOLDER)
+        .expect("the form renders its token once");
+    (before.to_owned(), after.to_owned())
+});
+
+pub async fn show() -> HttpResponse {
+    let (before, after) = &*FRESH_PAGE;
+    let token = new_form_token();
+    let mut page = String::with_capacity(before.len() + token.len() + after.len());
+    page.push_str(before);
+    page.push_str(&token);
+    page.push_str(after);
+    HttpResponse::Ok()
+        .content_type("text/html; charset=utf-8")
+        .insert_header(("Cache-Control", "no-store"))
+        .body(page)
+}
+
+pub fn html_response(status: StatusCode, page: Markup) -> HttpResponse {
+    HttpResponse::build(status)
+        .content_type("text/html; charset=utf-8")
+        .insert_header(("Cache-Control", "no-store"))
+        .body(page.into_string())
+}
+
+/// The whole landing page; `values`/`errors` fill the form after a failed submission.
+pub fn render(values: &LeadFormValues, errors: &FieldErrors) -> Markup {
+    let form = LeadFormView { values, errors }.render();
+    Page::new("Ritual Roast")
+        .description("Ritual Roast: small-batch specialty coffee from Bristol, roasted every Tuesday and delivered within days.")
+        .script("js/lead-form.js")
+        .render(html! {
+            (site_header())
+            main #main {
+                (hero())
+                (coffees())
+                (story())
+                (visit())
+                (proof())
+                section #contact .section.section--alt.contact aria-labelledby="contact-title" {
+                    div.wrap {
+                        div {
+                            h2 #contact-title { "Tell us what you're after" }
+                            p.section-intro { "Subscriptions, wholesale for your café or office, a bag for the weekend, a brewing class for your team — leave your details and a real person at the roastery replies within one working day." }
+                            ul {
+                                li { "No spam: marketing emails only if you tick the box." }
+                                li { "Wholesale tastings are free within 30 miles of Bristol." }
+                            }
+                        }
+                        (form)
+                    }
+                }
+            }
+            (site_footer())
+        })
+}
+
+pub fn site_header() -> Markup {
+    html! {
+        header.site-header {
+            div.wrap {
+                a.brand href="/" { (icons::logo()) "Ritual Roast" }
+                nav.site-nav aria-label="Main" {
+                    a href="/#coffees" { "Coffees" }
+                    a href="/#story" { "Our story" }
+                    a href="/#visit" { "Visit" }
+                    a href="/#contact" { "Contact" }
+                }
+            }
+        }
+    }
+}
+
+pub fn site_footer() -> Markup {
+    html! {
+        footer.site-footer {
+            div.wrap {
+                div {
+                    p { strong { "Ritual Roast" } " · small-batch roasters since 2016 · Bristol, UK" }
+                    p { "We use the details you send us only to reply, and for marketing emails only if you say yes. " a href="/privacy" { "Privacy note" } }
+                }
+                div { p { "hello@ritualroast.example" br; "0117 496 0321" } }
+                div { p.credit { "Photo: Rachel Michetti, courtesy of Pikolo Espresso Bar (CC0)." } }
+            }
+        }
+    }
+}
+
+fn hero() -> Markup {
+    html! {
+        section.hero aria-labelledby="hero-title" {
+            div.wrap {
+                div {
+                    p.eyebrow { "Roasted every Tuesday in Bristol" }
+                    h1 #hero-title { "Coffee worth the ritual." }
+                    p.lede { "Seasonal single origins and a house espresso we're proud of, roasted in small batches and at your door within days." }
+                    div.actions {
+                        a.button.button--primary href="#contact" data-testid="cta" { "Start a subscription" }
+                        a.button.button--light href="#coffees" { "See this week's coffees" }
+                    }
+                }
+                div {
+                    picture {
+                        source type="image/avif" srcset={ (assets::url("img/espresso-400.avif")) " 400w, " (assets::url("img/espresso-600.avif")) " 600w" } sizes="(min-width: 760px) 45vw, 100vw";
+                        source type="image/webp" srcset={ (assets::url("img/espresso-400.webp")) " 400w, " (assets::url("img/espresso-600.webp")) " 600w" } sizes="(min-width: 760px) 45vw, 100vw";
+                        img src=(assets::url("img/espresso-600.jpg")) srcset={ (assets::url("img/espresso-400.jpg")) " 400w, " (assets::url("img/espresso-600.jpg")) " 600w" }
+                            sizes="(min-width: 760px) 45vw, 100vw" width="600" height="400" fetchpriority="high"
+                            alt="An espresso with a thick crema in a red cup on a wooden table";
+                    }
+                }
+            }
+        }
+    }
+}
+
+fn coffees() -> Markup {
+    html! {
+        section #coffees .section aria-labelledby="coffees-title" {
+            div.wrap {
+                h2 #coffees-title { "This week's coffees" }
+                p.section-intro { "Six coffees, each bought from a farm or co-op we know by name and roasted to taste like where it grew. 250 g bags, whole bean or ground for your brewer." }
+                div.grid.grid--3 {
+                    @for coffee in COFFEES {
+                        article.card.coffee data-testid="coffee" {
+                            (icons::bean())
+                            h3 { (coffee.name) }
+                            p.origin { (coffee.origin) " · " (coffee.process) }
+                            ul.notes aria-label="Tasting notes" { @for note in coffee.notes { li { (note) } } }
+                            p { span.roast-level { (coffee.roast) " roast" } " · " span.price { (coffee.price_250g) " / 250 g" } }
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+fn story() -> Markup {
+    html! {
+        section #story .section.section--alt aria-labelledby="story-title" {
+            div.wrap.story {
+                div {
+                    h2 #story-title { "Our story" }
+                    p { "Ritual Roast started in 2016 with a 5 kg drum roaster in a railway arch and a simple idea: coffee tastes best when the people who grow it, roast it and brew it all know each other." }
+                    p { "We still roast every batch by hand, cup every lot before it ships, and pay at least 40 % above the Fairtrade minimum — with the price published for every coffee we buy." }
+                }
+                div.grid {
+                    div.card { (icons::leaf()) h3 { "Traceable to the farm" } p { "Every bag names its producer, altitude and process, and what we paid for it." } }
+                    div.card { (icons::cup()) h3 { "Roasted to order" } p { "We roast on Tuesdays and ship by Thursday: your beans are never older than a week." } }
+                }
+            }
+        }
+    }
+}
+
+fn visit() -> Markup {
+    html! {
+        section #visit .section aria-labelledby="visit-title" {
+            div.wrap {
+                h2 #visit-title { "Visit us" }
+                div.grid.grid--2.locations {
+                    @for location in LOCATIONS {
+                        article.card {
+                            (icons::pin())
+                            h3 { (location.name) }
+                            p { (location.address) }
+                            dl { @for (days, hours) in location.hours { dt { (days) } dd { (hours) } } }
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+fn proof() -> Markup {
+    html! {
+        section .section.section--alt aria-labelledby="proof-title" {
+            div.wrap {
+                h2 #proof-title { "What people say" }
+                div.stats {
+                    div.stat { span.stat__value { "1,200+" } span.stat__label { "subscribers across the UK" } }
+                    div.stat { span.stat__value { "38" } span.stat__label { "cafés and offices we supply" } }
+                    div.stat { span.stat__value { "4.9 / 5" } span.stat__label { "from 640 reviews" } }
+                }
+                div.grid.grid--3 {
+                    @for t in TESTIMONIALS {
+                        figure.card.quote { blockquote { p { "“" (t.quote) "”" } } figcaption { (t.who) } }
+                    }
+                }
+            }
+        }
+    }
+}

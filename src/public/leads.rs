@@ -1,0 +1,138 @@
+//! `POST /leads`: a browser gets 303 → /thanks or a 422 re-render with inline errors; a client sending
+//! `Accept: application/json` gets 201 `{"id":…}` or 422 `{"errors":{field:[msg]}}`. Nothing is stored unless
+//! every rule passes, and a repeated form token stores nothing new.
+
+use actix_web::http::StatusCode;
+use actix_web::http::header::{self, ContentType};
+use actix_web::{HttpRequest, HttpResponse, web};
+use futures_util::StreamExt;
+use serde_json::json;
+
+use super::client_ip;
+use super::landing::{html_response, render};
+use crate::db;
+use crate::domain::form_body;
+use crate::domain::lead::LeadFormValues;
+use crate::error::AppError;
+use crate::startup::AppState;
+
+pub async fn submit(
+    req: HttpRequest,
+    payload: web::Payload,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, AppError> {
+    let json = wants_json(&req);
+    match accept_lead(&req, payload, &state).await {
+        Ok(Outcome::Stored(id)) if json => Ok(HttpResponse::Created().json(json!({ "id": id }))),
+        Ok(Outcome::Stored(_)) => Ok(HttpResponse::SeeOther()
+            .insert_header((header::LOCATION, "/thanks"))
+            .finish()),
+        Ok(Outcome::Invalid(_, errors)) if json => {
+            Ok(HttpResponse::UnprocessableEntity().json(json!({ "errors": errors })))
+        }
+        Ok(Outcome::Invalid(values, errors)) => Ok(html_response(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            render(&values, &errors),
+        )),
+        Err(error) if json => Ok(json_error(&error)),
+        Err(error) => Err(error),
+    }
+}
+
+enum Outcome {
+    Stored(i64),
+    Invalid(Box<LeadFormValues>, crate::domain::FieldErrors),
+}
+
+async fn accept_lead(
+    req: &HttpRequest,
+    payload: web::Payload,
+    state: &AppState,
+) -> Result<Outcome, AppError> {
+    if !is_urlencoded(req) {
+        return Err(AppError::UnsupportedMediaType);
+    }
+    let limit = state.settings.server.body_limit_bytes;
+    let declared = req
+        .headers()
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok()?.parse::<usize>().ok());
+    if declared.is_some_and(|length| length > limit) {
+        return Err(AppError::PayloadTooLarge);
+    }
+    let body = read_limited(payload, limit).await?;
+    let fields = form_body::decode(&body).map_err(|e| AppError::BadRequest(e.to_string()))?;
+    let values = LeadFormValues::from_fields(fields);
+    if values.is_bot() {
+        // Look like success so the bot learns nothing; store nothing.
+        tracing::info!("honeypot field filled; submission discarded");
+        return Ok(Outcome::Stored(0));
+    }
+    let lead = match values.validate() {
+        Ok(lead) => lead,
+        Err(errors) => return Ok(Outcome::Invalid(Box::new(values), errors)),
+    };
+    if let Some(ip) = client_ip(req, state.settings.server.trust_proxy_headers) {
+        state
+            .lead_limiter
+            .check(ip)
+            .map_err(|retry_after_secs| AppError::TooManyRequests { retry_after_secs })?;
+    }
+    let stored = db::leads::insert(&state.db, &lead).await?;
+    tracing::info!(
+        lead_id = stored.id(),
+        created = matches!(stored, db::leads::Stored::Created(_)),
+        "lead stored"
+    );
+    Ok(Outcome::Stored(stored.id()))
+}
+
+fn is_urlencoded(req: &HttpRequest) -> bool {
+    req.headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split(';').next())
+        .is_some_and(|mime| {
+            mime.trim()
+                .eq_ignore_ascii_case("application/x-www-form-urlencoded")
+        })
+}
+
+fn wants_json(req: &HttpRequest) -> bool {
+    req.headers()
+        .get(header::ACCEPT)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.contains("application/json"))
+}
+
+/// Reads the body, refusing it as soon as it passes `limit` (a declared Content-Length over the limit is
+/// refused before a byte is read).
+async fn read_limited(mut payload: web::Payload, limit: usize) -> Result<Vec<u8>, AppError> {
+    let mut body = Vec::new();
+    while let Some(chunk) = payload.next().await {
+        let chunk = chunk.map_err(|e| match e {
+            actix_web::error::PayloadError::Overflow => AppError::PayloadTooLarge,
+            other => AppError::BadRequest(format!("the request body could not be read ({other})")),
+        })?;
+        if body.len() + chunk.len() > limit {
+            return Err(AppError::PayloadTooLarge);
+        }
+        body.extend_from_slice(&chunk);
+    }
+    Ok(body)
+}
+
+fn json_error(error: &AppError) -> HttpResponse {
+    use actix_web::ResponseError;
+    let (title, next_step) = error.public_message();
+    let mut response = HttpResponse::build(error.status_code());
+    if let AppError::TooManyRequests { retry_after_secs } = error {
+        response.insert_header((header::RETRY_AFTER, retry_after_secs.to_string()));
+    }
+    if error.status_code().is_server_error() {
+        tracing::error!(error = %error, "lead submission failed");
+    }
+    response
+        .insert_header(ContentType::json())
+        .json(json!({ "error": title, "message": next_step }))
+}

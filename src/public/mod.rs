@@ -1,0 +1,25 @@
+//! What visitors and the load balancer see: the marketing site, the lead form, health endpoints.
+
+pub mod client_ip;
+mod content;
+mod health;
+mod icons;
+mod landing;
+pub mod lead_form;
+mod leads;
+mod pages;
+pub mod rate_limit;
+
+use actix_web::web;
+
+pub use client_ip::client_ip;
+
+pub fn routes(cfg: &mut web::ServiceConfig) {
+    cfg.route("/", web::get().to(landing::show))
+        .route("/leads", web::post().to(leads::submit))
+        .route("/thanks", web::get().to(pages::thanks))
+        .route("/privacy", web::get().to(pages::privacy))
+        .route("/health.html", web::get().to(health::health_html))
+        .route("/readyz", web::get().to(health::readyz))
+        .route("/assets/{path:.+}", web::get().to(crate::assets::serve));
+}

@@ -1,0 +1,39 @@
+//! Small static pages: the thank-you page and the privacy note.
+
+use actix_web::HttpResponse;
+use actix_web::http::StatusCode;
+use maud::html;
+
+use super::landing::{html_response, site_footer, site_header};
+use crate::views::layout::Page;
+
+pub async fn thanks() -> HttpResponse {
+    html_response(
+        StatusCode::OK,
+        Page::new("Thank you").render(html! {
+            main #main .thanks data-testid="thanks" {
+                h1 { "Thank you — we've got your note." }
+                p { "A real person at the roastery will reply within one working day." }
+                p { a href="/" { "Back to the coffees" } }
+            }
+        }),
+    )
+}
+
+pub async fn privacy() -> HttpResponse {
+    html_response(StatusCode::OK, Page::new("Privacy").render(html! {
+        (site_header())
+        main #main .privacy {
+            h1 { "Privacy note" }
+            h2 { "What we collect" }
+            p { "Only what you type into the contact form: your name, email, optionally a phone number and a message, what you are interested in, and whether you want marketing emails." }
+            h2 { "What we use it for" }
+            p { "To answer your enquiry. Marketing emails (new coffees, events) are sent only if you tick the consent box; we record when you gave consent, and you can withdraw it any time by replying to any email." }
+            h2 { "How long we keep it" }
+            p { "We keep enquiries for 24 months, then delete them. To see, correct or delete what we hold about you, email hello@ritualroast.example." }
+            h2 { "Cookies and tracking" }
+            p { "This site sets no cookies for visitors and uses no trackers, analytics or third-party scripts; every file is served from our own server." }
+        }
+        (site_footer())
+    }))
+}

@@ -1,0 +1,3 @@
+//! Shared maud building blocks: the page layout and small components. Pure functions of their data.
+
+pub mod layout;

@@ -1,0 +1,10 @@
+//! HTTP-level tests: each test spawns the app on port 0 over a fresh database and talks to it with a real
+//! client. `RR_TEST_BACKEND=mysql` runs the same tests against MariaDB (see tests/support).
+
+mod admin_access;
+mod admin_leads;
+mod assets;
+mod health;
+mod helpers;
+mod leads;
+mod pages;

@@ -1,0 +1,544 @@
+#!/usr/bin/env python3
+"""Assertions for tests/infra/run.sh.
+
+  checks.py static TEMPLATE
+      The template itself (parsed by cfn-lint's decoder): everything moto skips or ignores (Application Auto
+      Scaling, SecurityGroupEgress, the service's network/load-balancer/circuit-breaker settings, IAM policy
+      shapes), and the wiring between resources.
+  checks.py stack STACK MODE [key=value ...]
+      A stack created in moto (AWS_ENDPOINT_URL), read back through the AWS APIs. MODE "bootstrap" = defaults
+      (no ImageUri, HTTP only, one NAT gateway); MODE "full" = ImageUri, CertificateArn, per-az NAT and the
+      names/values given as key=value (image, cert, cluster, service, repository, container, min, max).
+
+Prints one "  ok    ..." or "  FAIL  ..." line per check and last "COUNTS <passed> <failed>".
+"""
+import json
+import os
+import re
+import sys
+
+PASSED = 0
+FAILED = 0
+
+
+def check(desc, cond, detail=None):
+    global PASSED, FAILED
+    if cond:
+        PASSED += 1
+        print("  ok    " + desc)
+    else:
+        FAILED += 1
+        print("  FAIL  " + desc)
+        if detail is not None:
+            for line in str(detail).splitlines()[:20]:
+                print("        " + line)
+
+
+def guarded(desc, fn):
+    """Runs fn (which calls check); an exception is one failed check, not a crash."""
+    try:
+        fn()
+    except Exception as e:  # noqa: BLE001 - any error is a failed check
+        check(desc, False, "%s: %s" % (type(e).__name__, e))
+
+
+def finish():
+    print("COUNTS %d %d" % (PASSED, FAILED))
+    sys.exit(0 if FAILED == 0 else 1)
+
+
+# --------------------------------------------------------------------------------------------- static
+def ref(name):
+    return {"Ref": name}
+
+
+def getatt(res, attr):
+    return {"Fn::GetAtt": [res, attr]}
+
+
+def norm(node):
+    """Long-form intrinsics; GetAtt always as a two-element list."""
+    if isinstance(node, dict):
+        if list(node) == ["Fn::GetAtt"] and isinstance(node["Fn::GetAtt"], str):
+            return {"Fn::GetAtt": node["Fn::GetAtt"].split(".", 1)}
+        return {k: norm(v) for k, v in node.items()}
+    if isinstance(node, list):
+        return [norm(v) for v in node]
+    return node
+
+
+def static(path):
+    from cfnlint.decode import decode
+
+    tpl, matches = decode(path)
+    check("the template parses", not matches and tpl is not None, matches)
+    if not tpl:
+        return
+    tpl = norm(json.loads(json.dumps(tpl)))
+    R = tpl["Resources"]
+    P = tpl["Parameters"]
+    C = tpl.get("Conditions", {})
+    raw = open(path).read()
+
+    def props(name):
+        return R[name]["Properties"]
+
+    def of_type(t):
+        return {k: v for k, v in R.items() if v["Type"] == t}
+
+    # ---- network
+    def network():
+        subnets = of_type("AWS::EC2::Subnet")
+        tiers = {}
+        for name, s in subnets.items():
+            tier = {t["Key"]: t["Value"] for t in s["Properties"].get("Tags", [])}.get("Tier")
+            az = s["Properties"]["AvailabilityZone"]["Fn::Select"][0]
+            tiers.setdefault(tier, []).append(int(az))
+        check("6 subnets: public, app and data, each in AZ 1 and AZ 2 (%s)" % tiers,
+              len(subnets) == 6 and {k: sorted(v) for k, v in tiers.items()}
+              == {"public": [0, 1], "app": [0, 1], "data": [0, 1]})
+        routes = of_type("AWS::EC2::Route")
+        assoc = {a["Properties"]["SubnetId"]["Ref"]: a["Properties"]["RouteTableId"]["Ref"]
+                 for a in of_type("AWS::EC2::SubnetRouteTableAssociation").values()}
+        default = {r["Properties"]["RouteTableId"]["Ref"]: r["Properties"] for r in routes.values()
+                   if r["Properties"].get("DestinationCidrBlock") == "0.0.0.0/0"}
+        check("both public subnets route 0.0.0.0/0 to the internet gateway",
+              all(default[assoc[s]].get("GatewayId") == ref("InternetGateway")
+                  for s in ("PublicSubnet1", "PublicSubnet2")))
+        check("app and data subnets of AZ 1 route 0.0.0.0/0 to NAT gateway 1",
+              all(default[assoc[s]].get("NatGatewayId") == ref("NatGateway1") for s in ("AppSubnet1", "DataSubnet1")))
+        check("app and data subnets of AZ 2 route to NAT gateway 2 with NatGateways=per-az, else NAT gateway 1",
+              all(default[assoc[s]].get("NatGatewayId") == {"Fn::If": ["NatPerAz", ref("NatGateway2"),
+                                                                          ref("NatGateway1")]}
+                  for s in ("AppSubnet2", "DataSubnet2")))
+        check("NAT gateway 2 and its EIP exist only with NatGateways=per-az (parameter one|per-az)",
+              R["NatGateway2"].get("Condition") == "NatPerAz" and R["NatEip2"].get("Condition") == "NatPerAz"
+              and C["NatPerAz"] == {"Fn::Equals": [ref("NatGateways"), "per-az"]}
+              and P["NatGateways"]["AllowedValues"] == ["one", "per-az"])
+        check("the NAT gateways sit in the public subnets",
+              props("NatGateway1")["SubnetId"] == ref("PublicSubnet1")
+              and props("NatGateway2")["SubnetId"] == ref("PublicSubnet2"))
+    guarded("network", network)
+
+    # ---- security groups
+    def security():
+        alb = props("AlbSecurityGroup")["SecurityGroupIngress"]
+        check("ALB security group: 80 and 443 from 0.0.0.0/0, nothing else",
+              sorted((r["FromPort"], r["ToPort"], r.get("CidrIp")) for r in alb)
+              == [(80, 80, "0.0.0.0/0"), (443, 443, "0.0.0.0/0")])
+        app = props("AppSecurityGroup")["SecurityGroupIngress"]
+        check("app security group: only the container port, only from the ALB's security group",
+              len(app) == 1 and app[0]["FromPort"] == ref("ContainerPort") == app[0]["ToPort"]
+              and app[0]["SourceSecurityGroupId"] == ref("AlbSecurityGroup") and "CidrIp" not in app[0]
+              and P["ContainerPort"]["Default"] == 80)
+        db = props("DbSecurityGroup")["SecurityGroupIngress"]
+        check("DB security group: only 3306, only from the app's security group",
+              len(db) == 1 and db[0]["FromPort"] == 3306 == db[0]["ToPort"]
+              and db[0]["SourceSecurityGroupId"] == ref("AppSecurityGroup") and "CidrIp" not in db[0])
+        eg = {n: e["Properties"] for n, e in of_type("AWS::EC2::SecurityGroupEgress").items()}
+        check("egress: ALB only to the tasks' port, tasks to 443 and to the DB's 3306, DB none",
+              eg["AlbToAppEgress"]["DestinationSecurityGroupId"] == getatt("AppSecurityGroup", "GroupId")
+              and eg["AlbToAppEgress"]["FromPort"] == ref("ContainerPort")
+              and eg["AppToDbEgress"]["DestinationSecurityGroupId"] == getatt("DbSecurityGroup", "GroupId")
+              and eg["AppToDbEgress"]["FromPort"] == 3306
+              and props("AppSecurityGroup")["SecurityGroupEgress"] == [
+                  {"IpProtocol": "tcp", "FromPort": 443, "ToPort": 443, "CidrIp": "0.0.0.0/0",
+                   "Description": "HTTPS to AWS APIs"}]
+              and [r["CidrIp"] for r in props("DbSecurityGroup")["SecurityGroupEgress"]] == ["127.0.0.1/32"]
+              and [r["CidrIp"] for r in props("AlbSecurityGroup")["SecurityGroupEgress"]] == ["127.0.0.1/32"])
+        ports = []
+        for sg in of_type("AWS::EC2::SecurityGroup").values():
+            for r in sg["Properties"].get("SecurityGroupIngress", []):
+                ports.append(r.get("FromPort"))
+        types = {v["Type"] for v in R.values()}
+        check("no SSH and no EC2 build server (no port 22, no instances, no instance-connect endpoint)",
+              22 not in ports and not types & {"AWS::EC2::Instance", "AWS::EC2::InstanceConnectEndpoint",
+                                               "AWS::EC2::LaunchTemplate", "AWS::AutoScaling::AutoScalingGroup"})
+    guarded("security groups", security)
+
+    # ---- database
+    def database():
+        db = props("Database")
+        check("RDS: mysql, version from DBEngineVersion (8.x, default %s)" % P["DBEngineVersion"]["Default"],
+              db["Engine"] == "mysql" and db["EngineVersion"] == ref("DBEngineVersion")
+              and all(re.fullmatch(r"8\.\d+\.\d+", v) for v in P["DBEngineVersion"]["AllowedValues"])
+              and P["DBEngineVersion"]["Default"] in P["DBEngineVersion"]["AllowedValues"])
+        check("RDS: multi-AZ from the DBMultiAZ parameter (true|false), encrypted, not public",
+              db["MultiAZ"] == ref("DBMultiAZ") and P["DBMultiAZ"]["AllowedValues"] == ["true", "false"]
+              and db["StorageEncrypted"] is True and db["PubliclyAccessible"] is False)
+        check("RDS: master secret managed by RDS (ManageMasterUserPassword, no password in the template)",
+              db["ManageMasterUserPassword"] is True and "MasterUserPassword" not in db)
+        check("RDS: in the data subnets, behind the DB security group",
+              props("DbSubnetGroup")["SubnetIds"] == [ref("DataSubnet1"), ref("DataSubnet2")]
+              and db["DBSubnetGroupName"] == ref("DbSubnetGroup")
+              and db["VPCSecurityGroups"] == [getatt("DbSecurityGroup", "GroupId")])
+        check("RDS: TLS required (parameter group mysql8.4, require_secure_transport=1)",
+              db["DBParameterGroupName"] == ref("DbParameterGroup")
+              and props("DbParameterGroup")["Family"] == "mysql8.4"
+              and props("DbParameterGroup")["Parameters"]["require_secure_transport"] == "1")
+        check("RDS: a final snapshot on delete and on replacement",
+              R["Database"].get("DeletionPolicy") == "Snapshot" and R["Database"].get("UpdateReplacePolicy") == "Snapshot")
+    guarded("database", database)
+
+    # ---- load balancer
+    def load_balancer():
+        lb = props("LoadBalancer")
+        check("ALB: internet-facing, in the public subnets, ALB security group",
+              lb["Scheme"] == "internet-facing" and lb["Subnets"] == [ref("PublicSubnet1"), ref("PublicSubnet2")]
+              and lb["SecurityGroups"] == [getatt("AlbSecurityGroup", "GroupId")])
+        tg = props("TargetGroup")
+        check("target group: type ip, HTTP on the container port, health check /health.html",
+              tg["TargetType"] == "ip" and tg["Protocol"] == "HTTP" and tg["Port"] == ref("ContainerPort")
+              and tg["HealthCheckPath"] == "/health.html")
+        http = props("HttpListener")
+        action = http["DefaultActions"][0]["Fn::If"]
+        check("HTTP listener: redirect to HTTPS 443 (301) when a certificate is given, else forward",
+              http["Port"] == 80 and action[0] == "UseHttps"
+              and action[1]["Type"] == "redirect"
+              and action[1]["RedirectConfig"]["Protocol"] == "HTTPS"
+              and action[1]["RedirectConfig"]["Port"] == "443"
+              and action[1]["RedirectConfig"]["StatusCode"] == "HTTP_301"
+              and action[2] == {"Type": "forward", "TargetGroupArn": ref("TargetGroup")})
+        https = R["HttpsListener"]
+        check("HTTPS listener only with CertificateArn (parameter, empty by default), forwarding to the targets",
+              https.get("Condition") == "UseHttps"
+              and C["UseHttps"] == {"Fn::Not": [{"Fn::Equals": [ref("CertificateArn"), ""]}]}
+              and P["CertificateArn"]["Default"] == ""
+              and https["Properties"]["Port"] == 443 and https["Properties"]["Protocol"] == "HTTPS"
+              and https["Properties"]["Certificates"] == [{"CertificateArn": ref("CertificateArn")}]
+              and https["Properties"]["DefaultActions"] == [{"Type": "forward", "TargetGroupArn": ref("TargetGroup")}])
+        meta = R["ListenersReady"]["Metadata"]
+        check("the service waits for whichever listener forwards (DependsOn ListenersReady)",
+              R["Service"].get("DependsOn") in ("ListenersReady", ["ListenersReady"])
+              and meta["HttpListener"] == ref("HttpListener")
+              and meta["HttpsListener"] == {"Fn::If": ["UseHttps", ref("HttpsListener"), ""]})
+    guarded("load balancer", load_balancer)
+
+    # ---- ECR, cluster, logs, IAM
+    def platform():
+        repo = props("Repository")
+        policy_text = repo["LifecyclePolicy"]["LifecyclePolicyText"]["Fn::Sub"]
+        policy = json.loads(policy_text.replace("${KeepImages}", "30"))
+        rule = policy["rules"][0]
+        check("ECR: scan on push, lifecycle policy keeps the newest KeepImages images",
+              repo["ImageScanningConfiguration"]["ScanOnPush"] is True and repo["RepositoryName"] == ref("RepositoryName")
+              and rule["selection"]["countType"] == "imageCountMoreThan" and rule["selection"]["countNumber"] == 30
+              and rule["action"]["type"] == "expire" and P["KeepImages"]["Default"] == 30)
+        check("ECS cluster and the log group /ecs/<service>",
+              props("Cluster")["ClusterName"] == ref("ClusterName")
+              and props("LogGroup")["LogGroupName"] == {"Fn::Sub": "/ecs/${ServiceName}"})
+        task_role = props("TaskRole")
+        statements = [s for p in task_role["Policies"] for s in p["PolicyDocument"]["Statement"]]
+        check("task role: only secretsmanager:GetSecretValue on the database secret, nothing else",
+              "ManagedPolicyArns" not in task_role and len(statements) == 1
+              and statements[0]["Effect"] == "Allow"
+              and statements[0]["Action"] in ("secretsmanager:GetSecretValue", ["secretsmanager:GetSecretValue"])
+              and statements[0]["Resource"] == getatt("Database", "MasterUserSecret.SecretArn"))
+        exec_role = props("TaskExecutionRole")
+        ex = [s for p in exec_role["Policies"] for s in p["PolicyDocument"]["Statement"]]
+        by_sid = {s["Sid"]: s for s in ex}
+        check("execution role: pull from this repository, write to this log group; '*' only for the ECR login",
+              "ManagedPolicyArns" not in exec_role
+              and by_sid["EcrPullThisRepository"]["Resource"] == getatt("Repository", "Arn")
+              and by_sid["WriteThisLogGroup"]["Resource"] == getatt("LogGroup", "Arn")
+              and all(s["Action"] == "ecr:GetAuthorizationToken" for s in ex if s["Resource"] == "*"))
+        actions = []
+        for r in R.values():
+            for p in r.get("Properties", {}).get("Policies", []) if r["Type"] == "AWS::IAM::Role" else []:
+                for s in p["PolicyDocument"]["Statement"]:
+                    a = s["Action"]
+                    actions += a if isinstance(a, list) else [a]
+        check("no wildcard IAM actions", actions and not any(a == "*" or a.endswith(":*") for a in actions), actions)
+        trust = [props(n)["AssumeRolePolicyDocument"]["Statement"][0] for n in ("TaskRole", "TaskExecutionRole")]
+        check("both roles trust only ecs-tasks.amazonaws.com from this account",
+              all(t["Principal"] == {"Service": "ecs-tasks.amazonaws.com"}
+                  and t["Condition"]["StringEquals"]["aws:SourceAccount"] == ref("AWS::AccountId") for t in trust))
+    guarded("platform", platform)
+
+    # ---- task definition
+    def task_definition():
+        td = props("TaskDefinition")
+        check("task definition: Fargate, awsvpc, execution role and task role",
+              td["RequiresCompatibilities"] == ["FARGATE"] and td["NetworkMode"] == "awsvpc"
+              and td["ExecutionRoleArn"] == getatt("TaskExecutionRole", "Arn")
+              and td["TaskRoleArn"] == getatt("TaskRole", "Arn"))
+        c = td["ContainerDefinitions"][0]
+        env = {e["Name"]: e["Value"] for e in c["Environment"]}
+        check("container env: DB_SERVER (RDS endpoint), DB_DATABASE, SECRET_NAME (secret ARN), AWS_REGION, PORT",
+              env == {"DB_SERVER": getatt("Database", "Endpoint.Address"), "DB_DATABASE": ref("DBName"),
+                      "SECRET_NAME": getatt("Database", "MasterUserSecret.SecretArn"),
+                      "AWS_REGION": ref("AWS::Region"), "PORT": {"Fn::Sub": "${ContainerPort}"}}, env)
+        check("container: read-only root filesystem, container port 80 (parameter), awslogs to the log group",
+              c["ReadonlyRootFilesystem"] is True and c["PortMappings"][0]["ContainerPort"] == ref("ContainerPort")
+              and c["LogConfiguration"]["LogDriver"] == "awslogs"
+              and c["LogConfiguration"]["Options"]["awslogs-group"] == ref("LogGroup")
+              and c["Name"] == ref("ContainerName"))
+        check("container: uid 10001 may bind port 80 (net.ipv4.ip_unprivileged_port_start=0)",
+              {"Namespace": "net.ipv4.ip_unprivileged_port_start", "Value": "0"} in c.get("SystemControls", []))
+        check("image from ImageUri (a parameter, empty = bootstrap placeholder)",
+              c["Image"]["Fn::If"][0] == "HasImage" and c["Image"]["Fn::If"][1] == ref("ImageUri")
+              and C["HasImage"] == {"Fn::Not": [{"Fn::Equals": [ref("ImageUri"), ""]}]}
+              and P["ImageUri"]["Default"] == "")
+    guarded("task definition", task_definition)
+
+    # ---- service and scaling
+    def service():
+        s = props("Service")
+        net = s["NetworkConfiguration"]["AwsvpcConfiguration"]
+        check("service: Fargate, in the app subnets, app security group, no public IP",
+              s["LaunchType"] == "FARGATE" and net["AssignPublicIp"] == "DISABLED"
+              and net["Subnets"] == [ref("AppSubnet1"), ref("AppSubnet2")]
+              and net["SecurityGroups"] == [getatt("AppSecurityGroup", "GroupId")])
+        check("service: health-check grace period (parameter), circuit breaker with rollback",
+              s["HealthCheckGracePeriodSeconds"] == ref("HealthCheckGracePeriodSeconds")
+              and P["HealthCheckGracePeriodSeconds"]["Default"] > 0
+              and s["DeploymentConfiguration"]["DeploymentCircuitBreaker"] == {"Enable": True, "Rollback": True})
+        check("service: behind the target group, with the container's name and port",
+              s["LoadBalancers"] == [{"ContainerName": ref("ContainerName"), "ContainerPort": ref("ContainerPort"),
+                                      "TargetGroupArn": ref("TargetGroup")}])
+        check("service: 0 tasks in bootstrap mode, else the count is left to auto scaling",
+              s["DesiredCount"] == {"Fn::If": ["HasImage", ref("AWS::NoValue"), 0]})
+        t = R["ScalableTarget"]
+        check("scalable target: the service's DesiredCount, MinTasks..MaxTasks (parameters)",
+              t["Properties"]["ScalableDimension"] == "ecs:service:DesiredCount"
+              and t["Properties"]["ServiceNamespace"] == "ecs"
+              and t["Properties"]["ResourceId"] == {"Fn::Sub": "service/${Cluster}/${Service.Name}"}
+              and t["Properties"]["MinCapacity"] == ref("MinTasks") and t["Properties"]["MaxCapacity"] == ref("MaxTasks")
+              and t.get("Condition") == "HasImage")
+        p = R["CpuTargetTracking"]
+        cfg = p["Properties"]["TargetTrackingScalingPolicyConfiguration"]
+        check("scaling policy: target tracking ECSServiceAverageCPUUtilization 70, cooldowns 300 s in and out",
+              p["Properties"]["PolicyType"] == "TargetTrackingScaling"
+              and p["Properties"]["ScalingTargetId"] == ref("ScalableTarget")
+              and cfg["PredefinedMetricSpecification"]["PredefinedMetricType"] == "ECSServiceAverageCPUUtilization"
+              and cfg["TargetValue"] == 70 and cfg["ScaleInCooldown"] == 300 and cfg["ScaleOutCooldown"] == 300)
+    guarded("service", service)
+
+    def outputs():
+        want = {"LoadBalancerDNSName", "ServiceUrl", "ClusterName", "ServiceName", "ContainerName", "RepositoryUri",
+                "DatabaseSecretArn", "DatabaseEndpoint", "LogGroupName", "AppSubnetIds", "AppSecurityGroupId"}
+        check("outputs: ALB DNS name, cluster, service, ECR URI, secret ARN, DB endpoint, run-task networking",
+              want <= set(tpl["Outputs"]), sorted(want - set(tpl["Outputs"])))
+        dotted = re.findall(r"!GetAtt\s+[A-Za-z0-9]+\.[A-Za-z0-9]+\.[A-Za-z0-9.]+", raw)
+        check("dotted attributes use the long form Fn::GetAtt [X, A.B] (moto splits !GetAtt on every dot)",
+              not dotted, dotted)
+        check("template body under 51,200 bytes (deployable without an S3 bucket)", len(raw.encode()) < 51200)
+    guarded("outputs", outputs)
+
+
+# --------------------------------------------------------------------------------------------- moto stack
+def parse_policy(doc):
+    """A policy document as IAM returns it: a dict, JSON, or (moto, for CloudFormation roles) a Python repr."""
+    if not isinstance(doc, str):
+        return doc
+    try:
+        return json.loads(doc)
+    except ValueError:
+        import ast
+        return ast.literal_eval(doc)
+
+
+def stack(name, mode, extra):
+    import boto3
+
+    opts = dict(kv.split("=", 1) for kv in extra)
+    full = mode == "full"
+    cfn, ec2, rds = boto3.client("cloudformation"), boto3.client("ec2"), boto3.client("rds")
+    elb, ecr, ecs = boto3.client("elbv2"), boto3.client("ecr"), boto3.client("ecs")
+    iam, logs = boto3.client("iam"), boto3.client("logs")
+    region = os.environ.get("AWS_DEFAULT_REGION", "us-east-1")
+
+    st = cfn.describe_stacks(StackName=name)["Stacks"][0]
+    check("[%s] stack is CREATE_COMPLETE" % name, st["StackStatus"] == "CREATE_COMPLETE", st["StackStatus"])
+    out = {o["OutputKey"]: o["OutputValue"] for o in st.get("Outputs", [])}
+    res = {}
+    for page in cfn.get_paginator("list_stack_resources").paginate(StackName=name):
+        for r in page["StackResourceSummaries"]:
+            if r.get("LogicalResourceId"):
+                res[r["LogicalResourceId"]] = r.get("PhysicalResourceId")
+    cluster = opts.get("cluster", "ritual-roast")
+    service = opts.get("service", "ritual-roast")
+    repo_name = opts.get("repository", "ritual-roast")
+    container = opts.get("container", "ritual-roast")
+    tag = "[%s] " % name
+
+    def network():
+        vpc = out["VpcId"]
+        check(tag + "VPC 10.20.0.0/16", ec2.describe_vpcs(VpcIds=[vpc])["Vpcs"][0]["CidrBlock"] == "10.20.0.0/16")
+        subnets = ec2.describe_subnets(Filters=[{"Name": "vpc-id", "Values": [vpc]}])["Subnets"]
+        tier = {}
+        for s in subnets:
+            t = {x["Key"]: x["Value"] for x in s.get("Tags", [])}.get("Tier")
+            tier.setdefault(t, []).append(s)
+        check(tag + "6 subnets over 2 AZs: public, app, data, one of each per AZ",
+              len(subnets) == 6 and len({s["AvailabilityZone"] for s in subnets}) == 2
+              and all(len(tier.get(t, [])) == 2 and len({s["AvailabilityZone"] for s in tier[t]}) == 2
+                      for t in ("public", "app", "data")),
+              [(s["CidrBlock"], s["AvailabilityZone"]) for s in subnets])
+        igws = ec2.describe_internet_gateways(Filters=[{"Name": "attachment.vpc-id", "Values": [vpc]}])
+        igw = igws["InternetGateways"][0]["InternetGatewayId"]
+        nats = [n for n in ec2.describe_nat_gateways()["NatGateways"] if n["VpcId"] == vpc]
+        public_ids = {s["SubnetId"] for s in tier["public"]}
+        want_nats = 2 if full else 1
+        check(tag + "%d NAT gateway(s), in the public subnets" % want_nats,
+              len(nats) == want_nats and {n["SubnetId"] for n in nats} <= public_ids, nats)
+        tables = {t["RouteTableId"]: t for t in
+                  ec2.describe_route_tables(Filters=[{"Name": "vpc-id", "Values": [vpc]}])["RouteTables"]}
+        # moto keeps CloudFormation's subnet associations out of describe-route-tables; the association
+        # resource's physical id is its route table, and its logical id names the subnet.
+        subnet_logical = {res[k]: k for k in res if re.fullmatch(r"(Public|App|Data)Subnet[12]", k)}
+
+        def default_route(subnet_id):
+            table = tables.get(res.get(subnet_logical[subnet_id] + "RouteTableAssociation"), {})
+            for r in table.get("Routes", []):
+                if r.get("DestinationCidrBlock") == "0.0.0.0/0":
+                    return r.get("GatewayId") or r.get("NatGatewayId")
+            return None
+        check(tag + "public subnets route 0.0.0.0/0 to the internet gateway",
+              all(default_route(s) == igw for s in public_ids))
+        nat_az = {n["NatGatewayId"]: next(s["AvailabilityZone"] for s in tier["public"] if s["SubnetId"] == n["SubnetId"])
+                  for n in nats}
+        private = tier["app"] + tier["data"]
+        if full:
+            ok = all(nat_az.get(default_route(s["SubnetId"])) == s["AvailabilityZone"] for s in private)
+            desc = "app and data subnets route 0.0.0.0/0 to the NAT gateway of their own AZ"
+        else:
+            ok = all(default_route(s["SubnetId"]) in nat_az for s in private)
+            desc = "app and data subnets route 0.0.0.0/0 to the NAT gateway"
+        check(tag + desc, ok, [(s["CidrBlock"], default_route(s["SubnetId"])) for s in private])
+        return tier
+    tier = {}
+    try:
+        tier = network()
+    except Exception as e:  # noqa: BLE001
+        check(tag + "network", False, "%s: %s" % (type(e).__name__, e))
+
+    def security():
+        groups = {g["GroupId"]: g for g in ec2.describe_security_groups(
+            GroupIds=[res["AlbSecurityGroup"], res["AppSecurityGroup"], res["DbSecurityGroup"]])["SecurityGroups"]}
+        alb, app, db = (groups[res[k]] for k in ("AlbSecurityGroup", "AppSecurityGroup", "DbSecurityGroup"))
+        check(tag + "ALB security group: 80 and 443 from 0.0.0.0/0 only",
+              sorted((p["FromPort"], [r["CidrIp"] for r in p["IpRanges"]]) for p in alb["IpPermissions"])
+              == [(80, ["0.0.0.0/0"]), (443, ["0.0.0.0/0"])])
+        check(tag + "app security group: port 80 from the ALB's group only",
+              [(p["FromPort"], p["ToPort"], [g["GroupId"] for g in p["UserIdGroupPairs"]], p["IpRanges"])
+               for p in app["IpPermissions"]] == [(80, 80, [alb["GroupId"]], [])], app["IpPermissions"])
+        check(tag + "DB security group: 3306 from the app's group only",
+              [(p["FromPort"], p["ToPort"], [g["GroupId"] for g in p["UserIdGroupPairs"]], p["IpRanges"])
+               for p in db["IpPermissions"]] == [(3306, 3306, [app["GroupId"]], [])], db["IpPermissions"])
+    guarded(tag + "security groups", security)
+
+    def database():
+        d = rds.describe_db_instances(DBInstanceIdentifier=res["Database"])["DBInstances"][0]
+        check(tag + "RDS MySQL 8.4.x, encrypted, not public, DB name ritualroast, multi-AZ %s" % (not full),
+              d["Engine"] == "mysql" and d["EngineVersion"].startswith("8.4.") and d["StorageEncrypted"] is True
+              and d["PubliclyAccessible"] is False and d["DBName"] == "ritualroast" and d["MultiAZ"] is (not full),
+              {k: d.get(k) for k in ("Engine", "EngineVersion", "StorageEncrypted", "MultiAZ", "DBName")})
+        data_ids = {s["SubnetId"] for s in tier.get("data", [])}
+        check(tag + "RDS in the data subnets",
+              {s["SubnetIdentifier"] for s in d["DBSubnetGroup"]["Subnets"]} == data_ids and data_ids)
+        pg = rds.describe_db_parameters(DBParameterGroupName=res["DbParameterGroup"])["Parameters"]
+        check(tag + "parameter group requires TLS",
+              {p["ParameterName"]: p["ParameterValue"] for p in pg}.get("require_secure_transport") == "1")
+        check(tag + "outputs: DatabaseEndpoint is the instance's address",
+              out["DatabaseEndpoint"] == d["Endpoint"]["Address"])
+        return d
+    d = {}
+    try:
+        d = database()
+    except Exception as e:  # noqa: BLE001
+        check(tag + "database", False, "%s: %s" % (type(e).__name__, e))
+
+    def load_balancer():
+        lb = elb.describe_load_balancers(LoadBalancerArns=[res["LoadBalancer"]])["LoadBalancers"][0]
+        check(tag + "ALB internet-facing in the public subnets with the ALB security group",
+              lb["Scheme"] == "internet-facing"
+              and {a["SubnetId"] for a in lb["AvailabilityZones"]} == {s["SubnetId"] for s in tier.get("public", [])}
+              and lb["SecurityGroups"] == [res["AlbSecurityGroup"]])
+        check(tag + "outputs: LoadBalancerDNSName is the ALB's, ServiceUrl %s" % ("https" if full else "http"),
+              out["LoadBalancerDNSName"] == lb["DNSName"]
+              and out["ServiceUrl"] == "%s://%s/" % ("https" if full else "http", lb["DNSName"]))
+        tg = elb.describe_target_groups(TargetGroupArns=[res["TargetGroup"]])["TargetGroups"][0]
+        check(tag + "target group: ip, HTTP 80, health check /health.html",
+              tg["TargetType"] == "ip" and tg["Protocol"] == "HTTP" and tg["Port"] == 80
+              and tg["HealthCheckPath"] == "/health.html" and tg["VpcId"] == out["VpcId"])
+        listeners = {li["Port"]: li for li in elb.describe_listeners(LoadBalancerArn=lb["LoadBalancerArn"])["Listeners"]}
+        if full:
+            http = listeners[80]["DefaultActions"][0]
+            https = listeners.get(443, {})
+            check(tag + "HTTP listener redirects to HTTPS 443 (301)",
+                  http["Type"] == "redirect" and http["RedirectConfig"]["Protocol"] == "HTTPS"
+                  and http["RedirectConfig"]["Port"] == "443" and http["RedirectConfig"]["StatusCode"] == "HTTP_301",
+                  http)
+            check(tag + "HTTPS listener with the certificate forwards to the target group",
+                  https.get("Protocol") == "HTTPS"
+                  and [c["CertificateArn"] for c in https.get("Certificates", [])] == [opts["cert"]]
+                  and https["DefaultActions"][0]["Type"] == "forward"
+                  and https["DefaultActions"][0]["TargetGroupArn"] == tg["TargetGroupArn"], https)
+        else:
+            check(tag + "only an HTTP listener, forwarding to the target group",
+                  list(listeners) == [80] and listeners[80]["DefaultActions"][0]["Type"] == "forward"
+                  and listeners[80]["DefaultActions"][0]["TargetGroupArn"] == tg["TargetGroupArn"])
+    guarded(tag + "load balancer", load_balancer)
+
+    def platform():
+        repo = ecr.describe_repositories(repositoryNames=[repo_name])["repositories"][0]
+        # (moto's CloudFormation drops LifecyclePolicy and the PascalCase ScanOnPush; the static checks cover them.)
+        check(tag + "ECR repository %s exists, RepositoryUri output" % repo_name,
+              repo["repositoryName"] == repo_name and out["RepositoryUri"] == repo["repositoryUri"])
+        cl = ecs.describe_clusters(clusters=[cluster])["clusters"]
+        svc = ecs.describe_services(cluster=cluster, services=[service])["services"]
+        check(tag + "ECS cluster %s and service %s exist (outputs name them)" % (cluster, service),
+              len(cl) == 1 and cl[0]["status"] == "ACTIVE" and len(svc) == 1 and svc[0]["status"] == "ACTIVE"
+              and out["ClusterName"] == cluster and out["ServiceName"] == service)
+        if not full:
+            check(tag + "bootstrap mode: the service runs 0 tasks", svc[0]["desiredCount"] == 0, svc[0]["desiredCount"])
+        td = ecs.describe_task_definition(taskDefinition=svc[0]["taskDefinition"])["taskDefinition"]
+        c = td["containerDefinitions"][0]
+        env = {e["name"]: e["value"] for e in c.get("environment", [])}
+        check(tag + "service's task definition: family %s, container %s" % (service, container),
+              td["family"] == service and c["name"] == container)
+        want_image = opts["image"] if full else repo["repositoryUri"] + ":bootstrap-placeholder"
+        check(tag + "image %s" % want_image, c["image"] == want_image, c["image"])
+        check(tag + "env DB_SERVER = the RDS endpoint, DB_DATABASE, SECRET_NAME = the secret ARN, AWS_REGION, PORT",
+              env == {"DB_SERVER": d.get("Endpoint", {}).get("Address"), "DB_DATABASE": "ritualroast",
+                      "SECRET_NAME": out["DatabaseSecretArn"], "AWS_REGION": region, "PORT": "80"}, env)
+        check(tag + "container: port 80, read-only root filesystem, awslogs to /ecs/%s, port sysctl" % service,
+              [p["containerPort"] for p in c["portMappings"]] == [80] and c["readonlyRootFilesystem"] is True
+              and c["logConfiguration"]["logDriver"] == "awslogs"
+              and c["logConfiguration"]["options"]["awslogs-group"] == "/ecs/" + service
+              and c["systemControls"] == [{"namespace": "net.ipv4.ip_unprivileged_port_start", "value": "0"}])
+        groups = logs.describe_log_groups(logGroupNamePrefix="/ecs/" + service)["logGroups"]
+        check(tag + "log group /ecs/%s, 30 days" % service,
+              [(g["logGroupName"], g.get("retentionInDays")) for g in groups] == [("/ecs/" + service, 30)])
+
+        def inline(role):
+            names = iam.list_role_policies(RoleName=role)["PolicyNames"]
+            docs = [iam.get_role_policy(RoleName=role, PolicyName=n)["PolicyDocument"] for n in names]
+            docs = [parse_policy(x) for x in docs]
+            attached = iam.list_attached_role_policies(RoleName=role)["AttachedPolicies"]
+            return [s for doc in docs for s in doc["Statement"]], attached
+        stmts, attached = inline(res["TaskRole"])
+        check(tag + "task role: only GetSecretValue on the secret in SECRET_NAME",
+              not attached and len(stmts) == 1 and stmts[0]["Action"] == "secretsmanager:GetSecretValue"
+              and stmts[0]["Resource"] == out["DatabaseSecretArn"], stmts)
+        stmts, attached = inline(res["TaskExecutionRole"])
+        by_sid = {s["Sid"]: s for s in stmts}
+        group_arn = "arn:aws:logs:%s:%s:log-group:/ecs/%s" % (region, repo["registryId"], service)
+        check(tag + "execution role: ECR pull on this repository, logs on this log group",
+              not attached and by_sid["EcrPullThisRepository"]["Resource"] == repo["repositoryArn"]
+              and by_sid["WriteThisLogGroup"]["Resource"].startswith(group_arn), stmts)
+        check(tag + "outputs: auto scaling %s" % ("%s-%s tasks" % (opts.get("min"), opts.get("max")) if full else "off"),
+              out["AutoScaling"].startswith("%s-%s tasks" % (opts.get("min"), opts.get("max")))
+              if full else out["AutoScaling"].startswith("off"), out["AutoScaling"])
+    guarded(tag + "platform", platform)
+
+
+if __name__ == "__main__":
+    if len(sys.argv) >= 3 and sys.argv[1] == "static":
+        guarded("static checks", lambda: static(sys.argv[2]))
+    elif len(sys.argv) >= 4 and sys.argv[1] == "stack":
+        guarded("stack checks", lambda: stack(sys.argv[2], sys.argv[3], sys.argv[4:]))
+    else:
+        sys.exit(__doc__)
+    finish()

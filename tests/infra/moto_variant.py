@@ -1,0 +1,75 @@
+#!/usr/bin/env python3
+"""Writes the moto-compatible variant of infra/ritual-roast.yaml as JSON and lists every change it made.
+
+moto 5.2's CloudFormation cannot take the template exactly as it is, in two places; the variant changes those
+and nothing else, and fails when the template no longer has the expected shape (so a workaround cannot silently
+outlive its reason or hide something new):
+
+1. `Fn::GetAtt [Database, MasterUserSecret.SecretArn]` (the RDS-managed secret): moto's RDS model passes neither
+   ManageMasterUserPassword nor this attribute ("does not support attribute type"). Each use (the task role's
+   policy, SECRET_NAME, the output: 3) becomes `Ref MotoDatabaseSecretArn`, a parameter only the variant has; the
+   test passes the ARN of a secret it created in moto's Secrets Manager, standing in for the one RDS creates.
+2. `Database.DBParameterGroupName: Ref DbParameterGroup`: moto hands the parameter-group object, not its name, to
+   create_db_instance, which then crashes (AttributeError ... 'startswith'). The property is dropped from the
+   variant; the parameter group itself is still created, and the static checks assert the reference.
+
+usage: moto_variant.py TEMPLATE OUT.json
+"""
+import json
+import sys
+
+from cfnlint.decode import decode
+
+SECRET_GETATT = ["Database", "MasterUserSecret.SecretArn"]
+SECRET_PARAM = "MotoDatabaseSecretArn"
+SECRET_USES = 3
+
+
+def main(src, dst):
+    template, matches = decode(src)
+    if matches:
+        sys.exit("cannot parse %s: %s" % (src, "; ".join(str(m) for m in matches)))
+    template = json.loads(json.dumps(template))  # plain dicts and lists, long-form intrinsics
+    changes = []
+
+    def walk(node, path):
+        if isinstance(node, dict):
+            if list(node) == ["Fn::GetAtt"]:
+                target = node["Fn::GetAtt"]
+                if isinstance(target, str):
+                    target = target.split(".", 1)
+                if target == SECRET_GETATT:
+                    changes.append("%s: Fn::GetAtt %s -> Ref %s" % (path, ".".join(target), SECRET_PARAM))
+                    return {"Ref": SECRET_PARAM}
+            return {k: walk(v, path + "/" + k) for k, v in node.items()}
+        if isinstance(node, list):
+            return [walk(v, "%s/%d" % (path, i)) for i, v in enumerate(node)]
+        return node
+
+    variant = walk(template, "")
+    found = sum("MasterUserSecret" in c for c in changes)
+    if found != SECRET_USES:
+        sys.exit("expected %d uses of Fn::GetAtt Database.MasterUserSecret.SecretArn, found %d"
+                 % (SECRET_USES, found))
+    variant["Parameters"][SECRET_PARAM] = {
+        "Type": "String",
+        "Description": "test only: stands in for Fn::GetAtt Database.MasterUserSecret.SecretArn",
+    }
+
+    db = variant["Resources"]["Database"]["Properties"]
+    if db.get("DBParameterGroupName") != {"Ref": "DbParameterGroup"}:
+        sys.exit("expected Database.DBParameterGroupName to be Ref DbParameterGroup, got %r"
+                 % db.get("DBParameterGroupName"))
+    del db["DBParameterGroupName"]
+    changes.append("/Resources/Database/Properties/DBParameterGroupName: removed")
+
+    with open(dst, "w") as f:
+        json.dump(variant, f, indent=1)
+    for c in changes:
+        print(c)
+
+
+if __name__ == "__main__":
+    if len(sys.argv) != 3:
+        sys.exit(__doc__)
+    main(sys.argv[1], sys.argv[2])

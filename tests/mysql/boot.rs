@@ -1,0 +1,142 @@
+use std::process::Stdio;
+use std::time::Duration;
+
+use crate::support::{ServerGuard, client, free_port, mysql, server, wait_until_listening};
+
+#[tokio::test]
+async fn five_processes_booting_together_on_an_empty_database_apply_migrations_exactly_once() {
+    let Some(db) = mysql() else { return };
+    let (name, url) = db.fresh_database().await;
+    let ports: Vec<u16> = (0..5).map(|_| free_port()).collect();
+    let mut children: Vec<_> = ports
+        .iter()
+        .map(|port| server(*port, &url).stdout(Stdio::piped()).spawn().unwrap())
+        .collect();
+    for (port, child) in ports.iter().zip(children.iter_mut()) {
+        wait_until_listening(*port, child, Duration::from_secs(60));
+    }
+    let http = client();
+    for port in &ports {
+        let ready: serde_json::Value = http
+            .get(format!("http://127.0.0.1:{port}/readyz"))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        assert_eq!(
+            ready["migrations"]["up_to_date"], true,
+            "process on {port}: {ready}"
+        );
+    }
+    let applied_rows = db
+        .query_count(&format!(
+            "SELECT COUNT(*) FROM `{name}`.__diesel_schema_migrations"
+        ))
+        .await;
+    let mut applied_log_lines = 0;
+    for child in children {
+        let pid = child.id().to_string();
+        let _ = std::process::Command::new("kill")
+            .args(["-TERM", &pid])
+            .status();
+        let output = child.wait_with_output().unwrap();
+        assert!(output.status.success());
+        applied_log_lines += String::from_utf8_lossy(&output.stdout)
+            .matches("\"applied migration\"")
+            .count();
+    }
+    let embedded = std::fs::read_dir("migrations/mysql").unwrap().count() as i64;
+    assert_eq!(applied_rows, embedded, "each migration recorded once");
+    assert_eq!(
+        applied_log_lines as i64, embedded,
+        "each migration applied by exactly one process"
+    );
+}
+
+#[tokio::test]
+async fn boot_against_an_unreachable_database_retries_then_exits_naming_host_port_and_cause() {
+    let closed = free_port();
+    let started = std::time::Instant::now();
+    let output = server(free_port(), &format!("mysql://u:p@127.0.0.1:{closed}/d"))
+        .env("RR_DATABASE__BOOT_DEADLINE_SECS", "2")
+        .output()
+        .unwrap();
+    assert!(!output.status.success());
+    assert!(
+        started.elapsed() >= Duration::from_secs(1),
+        "it retried before giving up"
+    );
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains(&format!("127.0.0.1:{closed}")), "{stderr}");
+    assert!(
+        stderr.to_lowercase().contains("refused"),
+        "names the cause: {stderr}"
+    );
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        stdout.matches("database not reachable yet").count() >= 2,
+        "logs each attempt: {stdout}"
+    );
+}
+
+#[tokio::test]
+async fn wrong_credentials_fail_the_boot_with_a_hint_and_without_the_password() {
+    let Some(db) = mysql() else { return };
+    let (host, port) = db.host_port();
+    let (name, _) = db.fresh_database().await;
+    let output = server(
+        free_port(),
+        &format!("mysql://rr_admin:wrong-pw-xyz@{host}:{port}/{name}"),
+    )
+    .env("RR_DATABASE__BOOT_DEADLINE_SECS", "1")
+    .output()
+    .unwrap();
+    assert!(!output.status.success());
+    let all = format!(
+        "{}{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert!(all.contains("check the user and password"), "{all}");
+    assert!(
+        !all.contains("wrong-pw-xyz"),
+        "the password never reaches the output"
+    );
+}
+
+#[tokio::test]
+async fn the_app_serves_and_stores_leads_on_mysql_with_db_server_style_settings() {
+    let Some(db) = mysql() else { return };
+    let (host, port) = db.host_port();
+    let (name, _) = db.fresh_database().await;
+    let http_port = free_port();
+    let mut child = ServerGuard::spawn(
+        server(http_port, "")
+            .env_remove("DATABASE_URL")
+            .env("DB_SERVER", &host)
+            .env("DB_PORT", port.to_string())
+            .env("DB_DATABASE", &name)
+            .env("DB_USER", "rr_admin")
+            .env("DB_PASSWORD", "rr-admin-test-pw")
+            .stdout(Stdio::null()),
+    );
+    wait_until_listening(http_port, child.child(), Duration::from_secs(30));
+    let response = client()
+        .post(format!("http://127.0.0.1:{http_port}/leads"))
+        .header("Content-Type", "application/x-www-form-urlencoded")
+        .header("Accept", "application/json")
+        .body("name=Ren%C3%A9e+%F0%9F%98%80&email=r%40example.com&interest=wholesale")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status().as_u16(), 201);
+    let stored = db
+        .query_count(&format!(
+            "SELECT COUNT(*) FROM `{name}`.leads WHERE name = 'Renée 😀'"
+        ))
+        .await;
+    assert_eq!(stored, 1, "4-byte UTF-8 survives the round trip (utf8mb4)");
+    child.stop();
+}

@@ -1,0 +1,9 @@
+//! MySQL-only behaviour against a real MariaDB (started by scripts/mariadb-test-server.sh): migrations
+//! exactly once across processes, boot retry and exit, outage and recovery, TLS verification.
+//! Without `RR_TEST_MYSQL_URL` these tests fail under CI and are skipped (loudly) elsewhere.
+
+mod boot;
+mod outage;
+mod proxy;
+mod support;
+mod tls;

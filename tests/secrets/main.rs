@@ -1,0 +1,380 @@
+//! Credentials from Secrets Manager against the real things that run here: moto's server (started by
+//! scripts/test.sh, `RR_TEST_MOTO_URL`) and MariaDB. The rotation test performs single-user rotations by
+//! hand — AWSPENDING version, `ALTER USER`, then AWSCURRENT moved — under continuous lead submissions.
+
+use std::process::{Child, Command, Stdio};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant};
+
+use aws_sdk_secretsmanager::Client;
+use aws_sdk_secretsmanager::config::{BehaviorVersion, Credentials, Region};
+use tokio::sync::Mutex;
+
+const BIN: &str = env!("CARGO_BIN_EXE_ritual-roast");
+
+struct Env {
+    moto: String,
+    mysql_admin: String,
+}
+
+fn env() -> Option<Env> {
+    match (
+        std::env::var("RR_TEST_MOTO_URL"),
+        std::env::var("RR_TEST_MYSQL_URL"),
+    ) {
+        (Ok(moto), Ok(mysql_admin)) => Some(Env { moto, mysql_admin }),
+        _ if std::env::var_os("CI").is_some() => {
+            panic!(
+                "RR_TEST_MOTO_URL/RR_TEST_MYSQL_URL are not set: run the suite through scripts/test.sh"
+            )
+        }
+        _ => {
+            eprintln!("SKIPPED: moto and MariaDB are needed (scripts/test.sh starts both)");
+            None
+        }
+    }
+}
+
+fn secrets(moto: &str) -> Client {
+    let config = aws_sdk_secretsmanager::Config::builder()
+        .behavior_version(BehaviorVersion::latest())
+        .region(Region::new("us-east-1"))
+        .endpoint_url(moto)
+        .credentials_provider(Credentials::new("testing", "testing", None, None, "test"))
+        .http_client(ritual_roast::secrets::http_client())
+        .build();
+    Client::from_conf(config)
+}
+
+async fn sql(admin: &str, statements: &[String]) {
+    let pool = mysql_async::Pool::new(admin);
+    let mut conn = pool.get_conn().await.unwrap();
+    for s in statements {
+        mysql_async::prelude::Queryable::query_drop(&mut conn, s)
+            .await
+            .unwrap();
+    }
+    drop(conn);
+    pool.disconnect().await.unwrap();
+}
+
+async fn count(admin: &str, query: &str) -> i64 {
+    let pool = mysql_async::Pool::new(admin);
+    let mut conn = pool.get_conn().await.unwrap();
+    let n: Option<i64> = mysql_async::prelude::Queryable::query_first(&mut conn, query)
+        .await
+        .unwrap();
+    drop(conn);
+    pool.disconnect().await.unwrap();
+    n.unwrap_or_default()
+}
+
+/// A database, a user that can use it, and a secret in RDS form holding the user's password.
+struct Fixture {
+    database: String,
+    user: String,
+    secret: String,
+}
+
+fn secret_json(user: &str, password: &str, admin: &str, database: &str) -> String {
+    let opts = mysql_async::Opts::from_url(admin).unwrap();
+    serde_json::json!({"username": user, "password": password, "host": opts.ip_or_hostname(),
+        "port": opts.tcp_port(), "dbname": database, "engine": "mysql"})
+    .to_string()
+}
+
+async fn fixture(env: &Env, client: &Client) -> Fixture {
+    let tag = &uuid::Uuid::new_v4().simple().to_string()[..10];
+    let (database, user, secret) = (
+        format!("rr_sm_{tag}"),
+        format!("rr_sm_{tag}"),
+        format!("ritual-roast/{tag}"),
+    );
+    let mut statements = vec![format!(
+        "CREATE DATABASE `{database}` CHARACTER SET utf8mb4"
+    )];
+    for host in ["localhost", "127.0.0.1"] {
+        statements.push(format!(
+            "CREATE USER '{user}'@'{host}' IDENTIFIED BY 'first-password'"
+        ));
+        statements.push(format!("GRANT ALL ON `{database}`.* TO '{user}'@'{host}'"));
+    }
+    sql(&env.mysql_admin, &statements).await;
+    client
+        .create_secret()
+        .name(&secret)
+        .secret_string(secret_json(
+            &user,
+            "first-password",
+            &env.mysql_admin,
+            &database,
+        ))
+        .send()
+        .await
+        .unwrap();
+    Fixture {
+        database,
+        user,
+        secret,
+    }
+}
+
+fn start(
+    env: &Env,
+    fixture: &Fixture,
+    port: u16,
+    extra: &[(&str, &str)],
+    log: &std::path::Path,
+) -> Child {
+    let mut cmd = Command::new(BIN);
+    cmd.env_clear()
+        .env("PORT", port.to_string())
+        .env("RR_SERVER__HOST", "127.0.0.1")
+        .env("SECRET_NAME", &fixture.secret)
+        .env("AWS_REGION", "us-east-1")
+        .env("AWS_ENDPOINT_URL", &env.moto)
+        .env("AWS_ACCESS_KEY_ID", "testing")
+        .env("AWS_SECRET_ACCESS_KEY", "testing")
+        .env("RR_LEADS__RATE_LIMIT_PER_MINUTE", "1000000")
+        .env("RR_LEADS__RATE_LIMIT_BURST", "1000000")
+        .stdout(std::fs::File::create(log).unwrap())
+        .stderr(Stdio::inherit());
+    for (k, v) in extra {
+        cmd.env(k, v);
+    }
+    cmd.spawn().unwrap()
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+async fn wait_ready(port: u16, child: &mut Child) {
+    let http = reqwest::Client::new();
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        if let Ok(r) = http
+            .get(format!("http://127.0.0.1:{port}/readyz"))
+            .send()
+            .await
+        {
+            if r.status() == 200 {
+                return;
+            }
+        }
+        assert!(
+            child.try_wait().unwrap().is_none(),
+            "the app exited before it was ready"
+        );
+        assert!(Instant::now() < deadline, "the app did not become ready");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+fn stop(mut child: Child) {
+    let _ = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status();
+    let _ = child.wait();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_app_boots_with_host_port_database_and_credentials_all_from_the_secret() {
+    let Some(env) = env() else { return };
+    let client = secrets(&env.moto);
+    let fixture = fixture(&env, &client).await;
+    let dir = tempfile::tempdir().unwrap();
+    let port = free_port();
+    let mut child = start(&env, &fixture, port, &[], &dir.path().join("app.log"));
+    wait_ready(port, &mut child).await;
+    stop(child);
+    let log = std::fs::read_to_string(dir.path().join("app.log")).unwrap();
+    assert!(
+        !log.contains("first-password"),
+        "the secret value never reaches the log"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_missing_secret_stops_the_boot_with_its_name_and_region() {
+    let Some(env) = env() else { return };
+    let output = Command::new(BIN)
+        .env_clear()
+        .env("SECRET_NAME", "ritual-roast/does-not-exist")
+        .env("AWS_REGION", "us-east-1")
+        .env("AWS_ENDPOINT_URL", &env.moto)
+        .env("AWS_ACCESS_KEY_ID", "testing")
+        .env("AWS_SECRET_ACCESS_KEY", "testing")
+        .env("PORT", free_port().to_string())
+        .output()
+        .unwrap();
+    assert!(!output.status.success());
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains("ritual-roast/does-not-exist") && stderr.contains("us-east-1"),
+        "{stderr}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn repeated_single_user_rotations_under_load_fail_no_submission_and_lose_no_lead() {
+    let Some(env) = env() else { return };
+    let client = secrets(&env.moto);
+    let fixture = fixture(&env, &client).await;
+    let dir = tempfile::tempdir().unwrap();
+    let port = free_port();
+    // Short-lived pooled connections force NEW connections all through the rotations, and no periodic
+    // refresh: every password change is discovered through MySQL's access-denied.
+    let mut child = start(
+        &env,
+        &fixture,
+        port,
+        &[
+            ("RR_DATABASE__POOL_SIZE", "3"),
+            ("RR_DATABASE__MAX_CONNECTION_LIFETIME_SECS", "1"),
+            ("RR_DATABASE__SECRET_REFRESH_SECS", "0"),
+        ],
+        &dir.path().join("app.log"),
+    );
+    wait_ready(port, &mut child).await;
+
+    let running = Arc::new(AtomicBool::new(true));
+    let stored: Arc<Mutex<Vec<i64>>> = Arc::default();
+    let failures: Arc<Mutex<Vec<String>>> = Arc::default();
+    let mut load = Vec::new();
+    for worker in 0..4 {
+        let (running, stored, failures) = (running.clone(), stored.clone(), failures.clone());
+        load.push(tokio::spawn(async move {
+            let http = reqwest::Client::new();
+            let mut n = 0;
+            while running.load(Ordering::SeqCst) {
+                n += 1;
+                let body = format!("name=Load+{worker}&email=load{worker}%40example.com&interest=beans&form_token=load{worker}x{n:012}y");
+                let answer = http
+                    .post(format!("http://127.0.0.1:{port}/leads"))
+                    .header("Content-Type", "application/x-www-form-urlencoded")
+                    .header("Accept", "application/json")
+                    .body(body)
+                    .send()
+                    .await;
+                match answer {
+                    Ok(r) if r.status() == 201 => stored.lock().await.push(r.json::<serde_json::Value>().await.unwrap()["id"].as_i64().unwrap()),
+                    Ok(r) => failures.lock().await.push(format!("{} {}", r.status(), r.text().await.unwrap_or_default())),
+                    Err(e) => failures.lock().await.push(e.to_string()),
+                }
+            }
+        }));
+    }
+
+    const ROTATIONS: usize = 3;
+    for round in 1..=ROTATIONS {
+        let password = format!("rotated-{round}-{}", uuid::Uuid::new_v4().simple());
+        let previous = client
+            .describe_secret()
+            .secret_id(&fixture.secret)
+            .send()
+            .await
+            .unwrap();
+        let current_version = previous
+            .version_ids_to_stages()
+            .unwrap()
+            .iter()
+            .find(|(_, stages)| stages.iter().any(|s| s == "AWSCURRENT"))
+            .map(|(id, _)| id.clone())
+            .unwrap();
+        // createSecret: the new version under AWSPENDING.
+        let pending = client
+            .put_secret_value()
+            .secret_id(&fixture.secret)
+            .secret_string(secret_json(
+                &fixture.user,
+                &password,
+                &env.mysql_admin,
+                &fixture.database,
+            ))
+            .version_stages("AWSPENDING")
+            .send()
+            .await
+            .unwrap();
+        tokio::time::sleep(Duration::from_millis(500)).await;
+        // setSecret: the database takes the new password (only AWSPENDING knows it now).
+        let alter: Vec<String> = ["localhost", "127.0.0.1"]
+            .iter()
+            .map(|h| {
+                format!(
+                    "ALTER USER '{}'@'{h}' IDENTIFIED BY '{password}'",
+                    fixture.user
+                )
+            })
+            .collect();
+        sql(&env.mysql_admin, &alter).await;
+        tokio::time::sleep(Duration::from_millis(2000)).await;
+        // finishSecret: AWSCURRENT moves to the new version.
+        client
+            .update_secret_version_stage()
+            .secret_id(&fixture.secret)
+            .version_stage("AWSCURRENT")
+            .move_to_version_id(pending.version_id().unwrap())
+            .remove_from_version_id(current_version)
+            .send()
+            .await
+            .unwrap();
+        tokio::time::sleep(Duration::from_millis(2000)).await;
+    }
+    running.store(false, Ordering::SeqCst);
+    for task in load {
+        task.await.unwrap();
+    }
+    stop(child);
+
+    let failures = failures.lock().await.clone();
+    let stored = stored.lock().await.clone();
+    assert!(
+        failures.is_empty(),
+        "{} failed submissions, e.g. {:?}",
+        failures.len(),
+        failures.first()
+    );
+    assert!(
+        stored.len() > 100,
+        "the load generator kept submitting ({} leads)",
+        stored.len()
+    );
+    let ids = stored
+        .iter()
+        .map(i64::to_string)
+        .collect::<Vec<_>>()
+        .join(",");
+    let found = count(
+        &env.mysql_admin,
+        &format!(
+            "SELECT COUNT(*) FROM `{}`.leads WHERE id IN ({ids})",
+            fixture.database
+        ),
+    )
+    .await;
+    assert_eq!(
+        found as usize,
+        stored.len(),
+        "every acknowledged lead is in the table"
+    );
+    let log = std::fs::read_to_string(dir.path().join("app.log")).unwrap();
+    eprintln!(
+        "{ROTATIONS} rotations, {} leads stored, 0 failed, {} new connections recovered through the secret",
+        stored.len(),
+        log.matches("refused the cached credentials").count()
+    );
+    assert!(
+        log.matches("refused the cached credentials").count() >= ROTATIONS,
+        "new connections met the rotated password and recovered through the secret"
+    );
+    assert!(
+        !log.contains("rotated-") && !log.contains("first-password"),
+        "no password in the log"
+    );
+}
