@@ -2,19 +2,12 @@
 //! lets an in-flight request finish.
 
 use std::io::{BufRead, BufReader, Read, Write};
-use std::net::{TcpListener, TcpStream};
-use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
+use std::net::TcpStream;
+use std::process::{Child, Command, ExitStatus, Stdio};
+use std::sync::{Arc, Mutex, mpsc};
+use std::time::Duration;
 
 const BIN: &str = env!("CARGO_BIN_EXE_ritual-roast");
-
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
 
 fn command(dir: &tempfile::TempDir) -> Command {
     let mut cmd = Command::new(BIN);
@@ -25,30 +18,77 @@ fn command(dir: &tempfile::TempDir) -> Command {
     cmd
 }
 
-/// Starts the server on a free port and waits until it accepts connections.
-fn serve(dir: &tempfile::TempDir, stdout: Stdio) -> (u16, Child) {
-    let port = free_port();
-    let mut child = command(dir)
-        .env("PORT", port.to_string())
-        .stdout(stdout)
-        .spawn()
-        .unwrap();
-    wait_until_serving(port, &mut child);
-    (port, child)
+/// A served binary. It binds port 0 and the harness reads the port from its `listening` log line, so
+/// tests running side by side can never race for a port (and never talk to each other's servers).
+struct Server {
+    child: Child,
+    port: u16,
+    log: Arc<Mutex<Vec<String>>>,
 }
 
-fn wait_until_serving(port: u16, child: &mut Child) {
-    let deadline = Instant::now() + Duration::from_secs(20);
-    while TcpStream::connect(("127.0.0.1", port)).is_err() {
-        assert!(
-            child.try_wait().unwrap().is_none(),
-            "the server exited before listening"
-        );
-        assert!(
-            Instant::now() < deadline,
-            "the server did not start listening"
-        );
-        std::thread::sleep(Duration::from_millis(20));
+impl Server {
+    fn start(dir: &tempfile::TempDir) -> Self {
+        let mut child = command(dir)
+            .env("PORT", "0")
+            .stdout(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let log = Arc::new(Mutex::new(Vec::new()));
+        let (port_tx, port_rx) = mpsc::channel();
+        let stdout = child.stdout.take().unwrap();
+        let lines = Arc::clone(&log);
+        std::thread::spawn(move || {
+            for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+                let parsed: serde_json::Value = serde_json::from_str(&line).unwrap_or_default();
+                if parsed["message"] == "listening" {
+                    let _ = port_tx.send(parsed["port"].as_u64().unwrap() as u16);
+                }
+                lines.lock().unwrap().push(line);
+            }
+        });
+        let port = match port_rx.recv_timeout(Duration::from_secs(20)) {
+            Ok(port) => port,
+            Err(_) => panic!(
+                "the server did not start listening (exited: {:?}); its log:\n{}",
+                child.try_wait(),
+                log.lock().unwrap().join("\n")
+            ),
+        };
+        Self { child, port, log }
+    }
+
+    /// Sends SIGTERM, as ECS does.
+    fn send_sigterm(&self) {
+        Command::new("kill")
+            .args(["-TERM", &self.child.id().to_string()])
+            .status()
+            .unwrap();
+    }
+
+    /// Sends SIGTERM and waits for the exit.
+    fn terminate(&mut self) -> ExitStatus {
+        self.send_sigterm();
+        self.child.wait().unwrap()
+    }
+
+    fn log_lines(&self) -> Vec<serde_json::Value> {
+        self.log
+            .lock()
+            .unwrap()
+            .iter()
+            .map(|l| serde_json::from_str(l).expect("every log line is JSON"))
+            .collect()
+    }
+
+    fn log_text(&self) -> String {
+        self.log.lock().unwrap().join("\n")
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
     }
 }
 
@@ -104,20 +144,13 @@ fn migrate_applies_the_schema_once_and_is_idempotent() {
 #[test]
 fn logs_are_json_lines_with_a_request_id_and_no_query_string() {
     let dir = tempfile::tempdir().unwrap();
-    let (port, mut child) = serve(&dir, Stdio::piped());
-    let mut stream = TcpStream::connect(("127.0.0.1", port)).unwrap();
+    let mut server = Server::start(&dir);
+    let mut stream = TcpStream::connect(("127.0.0.1", server.port)).unwrap();
     stream.write_all(b"GET /health.html?email=ana@example.com HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n").unwrap();
     let mut response = String::new();
     stream.read_to_string(&mut response).unwrap();
-    Command::new("kill")
-        .args(["-TERM", &child.id().to_string()])
-        .status()
-        .unwrap();
-    assert!(child.wait().unwrap().success());
-    let lines: Vec<serde_json::Value> = BufReader::new(child.stdout.take().unwrap())
-        .lines()
-        .map(|l| serde_json::from_str(&l.unwrap()).expect("every log line is JSON"))
-        .collect();
+    assert!(server.terminate().success());
+    let lines = server.log_lines();
     let request = lines
         .iter()
         .find(|l| l["message"] == "request")
@@ -135,9 +168,9 @@ fn logs_are_json_lines_with_a_request_id_and_no_query_string() {
 #[test]
 fn sigterm_lets_an_in_flight_request_finish_then_exits_cleanly() {
     let dir = tempfile::tempdir().unwrap();
-    let (port, mut child) = serve(&dir, Stdio::null());
+    let mut server = Server::start(&dir);
     let body = "name=Ana&email=ana%40example.com&interest=beans&form_token=0123456789abcdef0123";
-    let mut stream = TcpStream::connect(("127.0.0.1", port)).unwrap();
+    let mut stream = TcpStream::connect(("127.0.0.1", server.port)).unwrap();
     // A first request on the same connection proves a worker is serving it before the signal arrives.
     stream
         .write_all(b"GET /health.html HTTP/1.1\r\nHost: x\r\n\r\n")
@@ -158,13 +191,10 @@ fn sigterm_lets_an_in_flight_request_finish_then_exits_cleanly() {
     )
     .unwrap();
     std::thread::sleep(Duration::from_millis(200));
-    Command::new("kill")
-        .args(["-TERM", &child.id().to_string()])
-        .status()
-        .unwrap();
+    server.send_sigterm();
     std::thread::sleep(Duration::from_millis(300));
     assert!(
-        TcpStream::connect(("127.0.0.1", port)).is_err(),
+        TcpStream::connect(("127.0.0.1", server.port)).is_err(),
         "new connections are refused after SIGTERM"
     );
     stream.write_all(&body.as_bytes()[10..]).unwrap();
@@ -172,44 +202,34 @@ fn sigterm_lets_an_in_flight_request_finish_then_exits_cleanly() {
     stream.read_to_string(&mut response).unwrap();
     assert!(
         response.starts_with("HTTP/1.1 303"),
-        "the in-flight request finished: {response}"
+        "the in-flight request finished: {response}\nserver log:\n{}",
+        server.log_text()
     );
-    let status = child.wait().unwrap();
+    let status = server.child.wait().unwrap();
     assert!(status.success(), "clean exit after SIGTERM, got {status}");
 }
 
 #[test]
 fn the_first_run_prints_a_one_time_setup_link_that_creates_the_first_staff_account() {
     let dir = tempfile::tempdir().unwrap();
-    let port = free_port();
-    let mut child = command(&dir)
-        .env("PORT", port.to_string())
-        .stdout(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
-    let setup_path = lines
-        .by_ref()
-        .map(|l| serde_json::from_str::<serde_json::Value>(&l.unwrap()).unwrap())
+    let mut server = Server::start(&dir);
+    let setup_path = server
+        .log_lines()
+        .iter()
         .find_map(|l| l["setup_path"].as_str().map(str::to_owned))
         .expect("a setup link is logged when no staff account exists");
-    wait_until_serving(port, &mut child);
     let form = format!(
         "{}&email=owner%40ritualroast.example&display_name=Owner&password=a+long+enough+password",
         &setup_path["/admin/setup?".len()..]
     );
-    let response = raw_post(port, "/admin/setup", &form);
+    let response = raw_post(server.port, "/admin/setup", &form);
     assert!(response.starts_with("HTTP/1.1 303"), "{response}");
-    let again = raw_post(port, "/admin/setup", &form);
+    let again = raw_post(server.port, "/admin/setup", &form);
     assert!(
         again.starts_with("HTTP/1.1 404"),
         "the link works once: {again}"
     );
-    Command::new("kill")
-        .args(["-TERM", &child.id().to_string()])
-        .status()
-        .unwrap();
-    child.wait().unwrap();
+    server.terminate();
     let list = command(&dir).args(["staff", "list"]).output().unwrap();
     assert!(
         String::from_utf8_lossy(&list.stdout).contains("owner@ritualroast.example\tOwner\tactive")
