@@ -50,7 +50,19 @@ fn is_loopback(host: &str) -> bool {
 
 #[cfg(test)]
 mod tests {
-    use super::is_loopback;
+    use rustls_pki_types::CertificateDer;
+    use rustls_pki_types::pem::PemObject;
+
+    use super::{embedded, is_loopback};
+
+    #[test]
+    fn the_binary_carries_the_rds_root_cas_and_every_one_parses() {
+        let bundle = embedded::RDS_CA_BUNDLE.expect("certs/rds-global-bundle.pem is embedded");
+        let certs: Vec<_> = CertificateDer::pem_slice_iter(bundle)
+            .collect::<Result<_, _>>()
+            .expect("every certificate in the bundle parses");
+        assert_eq!(certs.len(), 90, "the 90 G1 roots of certs/README.md");
+    }
 
     #[test]
     fn loopback_hosts_are_recognised() {
