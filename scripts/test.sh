@@ -4,7 +4,7 @@
 # (the scratch image on Docker, the browser suite, the deploy script, the infrastructure template). Prints one summary line per suite and a final
 # "N passed, M failed" line; exits non-zero if anything failed.
 set -uo pipefail
-cd "$(dirname "$0")/.."
+cd "$(dirname "$0")/.." || exit 1
 
 export CARGO_TERM_COLOR=never
 passed=0 failed=0

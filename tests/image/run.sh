@@ -5,7 +5,7 @@
 # Needs: the release musl binary (built if missing), Docker, and RR_TEST_MYSQL_URL + RR_TEST_MARIADB_SOCKET
 # from scripts/mariadb-test-server.sh (scripts/test.sh provides them). Prints "N passed, M failed" last.
 set -uo pipefail
-cd "$(dirname "$0")/../.."
+cd "$(dirname "$0")/../.." || exit 1
 bin=target/x86_64-unknown-linux-musl/release/ritual-roast
 passed=0 failed=0
 check() { if eval "$2"; then passed=$((passed + 1)); echo "  ok    $1"; else failed=$((failed + 1)); echo "  FAIL  $1"; fi; }

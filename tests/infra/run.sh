@@ -59,11 +59,16 @@ pip_install() { # package... (quiet; the root-user warning is noise)
   hash -r
 }
 command -v cfn-lint >/dev/null 2>&1 || pip_install cfn-lint
+if ! command -v shellcheck >/dev/null 2>&1; then
+  echo "  installing shellcheck (apt)"
+  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq shellcheck) >/dev/null 2>&1
+fi
 if ! command -v moto_server >/dev/null 2>&1 || ! python3 -c 'import boto3' 2>/dev/null; then pip_install 'moto[server]'; fi
 case $(aws --version 2>&1) in
   aws-cli/1.*) ;;
   *) pip_install awscli ;;
 esac
+command -v shellcheck >/dev/null 2>&1 || abort "shellcheck is missing and could not be installed (apt-get install shellcheck)"
 command -v cfn-lint >/dev/null 2>&1 || abort "cfn-lint is missing and could not be installed (pip install cfn-lint)"
 command -v moto_server >/dev/null 2>&1 || abort "moto_server is missing and could not be installed (pip install 'moto[server]')"
 case $(aws --version 2>&1) in
@@ -94,13 +99,9 @@ sed 's/EngineVersion: !Ref DBEngineVersion/EngineVersion: "8.4"/' "$TEMPLATE" >"
 broken_out=$(cfn-lint -- "$TMP/broken.yaml" 2>&1)
 check "cfn-lint catches a broken copy (EngineVersion \"8.4\" -> E3691)" contains "$broken_out" E3691
 check "bash -n infra/bootstrap.sh" bash -n "$BOOTSTRAP"
-if command -v shellcheck >/dev/null 2>&1; then
-  sc_out=$(shellcheck "$BOOTSTRAP" "$HERE/run.sh" 2>&1)
-  check "shellcheck infra/bootstrap.sh tests/infra/run.sh" [ -z "$sc_out" ]
-  [ -z "$sc_out" ] || printf '%s\n' "$sc_out" | head -30 | sed 's/^/        /'
-else
-  echo "  skip  shellcheck (not installed)"
-fi
+sc_out=$(shellcheck "$BOOTSTRAP" "$HERE/run.sh" "$ROOT/deploy.sh" "$ROOT/tests/deploy/run.sh" 2>&1)
+check "shellcheck infra/bootstrap.sh deploy.sh and their test scripts" [ -z "$sc_out" ]
+[ -z "$sc_out" ] || printf '%s\n' "$sc_out" | head -30 | sed 's/^/        /'
 
 # ------------------------------------------------------------------------------------------- static
 section "template (static checks)"
