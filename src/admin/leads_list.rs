@@ -33,7 +33,13 @@ pub async fn show(
     .await?;
     let has_more = rows.len() as i64 > PAGE_SIZE;
     rows.truncate(PAGE_SIZE as usize);
-    let (total, more) = lead_queries::count_up_to(&state.db, &params.filter, COUNT_CAP).await?;
+    // A first page that holds every match already is the count: a rare search term then reads the table
+    // once instead of twice (substring searches cannot use an index).
+    let (total, more) = if params.after.is_none() && !has_more {
+        (rows.len() as i64, false)
+    } else {
+        lead_queries::count_up_to(&state.db, &params.filter, COUNT_CAP).await?
+    };
     let next = has_more
         .then(|| rows.last().map(|last| Cursor::after(params.sort, last)))
         .flatten();
