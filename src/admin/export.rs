@@ -7,7 +7,7 @@ use futures_util::stream;
 use super::guard::Staff;
 use super::list_params::ListQuery;
 use crate::db::DbPool;
-use crate::db::lead_queries::{self, Cursor, LeadFilter, Sort, SortKey};
+use crate::db::lead_queries::{self, Cursor, LeadFilter, PagePlan, Sort, SortKey};
 use crate::db::leads::Lead;
 use crate::startup::AppState;
 
@@ -61,7 +61,9 @@ fn rows(
                 }
                 Step::After(after) => after,
             };
-            match lead_queries::page(&db, &filter, sort, after.as_ref(), BATCH).await {
+            match lead_queries::page(&db, &filter, sort, after.as_ref(), BATCH, PagePlan::Walk)
+                .await
+            {
                 Ok(batch) if batch.is_empty() => None,
                 Ok(batch) => {
                     let next = if (batch.len() as i64) < BATCH {

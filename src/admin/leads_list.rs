@@ -6,7 +6,7 @@ use maud::{Markup, html};
 use super::guard::Staff;
 use super::layout::{csrf_field, respond};
 use super::list_params::{ListQuery, query_string};
-use crate::db::lead_queries::{self, Cursor, LeadFilter, Sort, SortKey};
+use crate::db::lead_queries::{self, Cursor, LeadFilter, PagePlan, Sort, SortKey};
 use crate::db::leads::Lead;
 use crate::domain::{Interest, LeadStatus};
 use crate::error::AppError;
@@ -29,6 +29,11 @@ pub async fn show(
         params.sort,
         params.after.as_ref(),
         PAGE_SIZE + 1,
+        if params.filter.text.is_some() {
+            PagePlan::TopN
+        } else {
+            PagePlan::Walk
+        },
     )
     .await?;
     let has_more = rows.len() as i64 > PAGE_SIZE;
