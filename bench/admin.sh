@@ -2,6 +2,7 @@
 # Staff dashboard at scale: generates N leads (default 1 000 000), then measures the lead list page (p50/p99
 # with wrk, signed in) and the CSV export (rows/s), on SQLite and, with --mysql-url, on MariaDB.
 # Usage: bench/admin.sh [--leads 1000000] [--mysql-url mysql://admin:pw@127.0.0.1:3306/mysql]
+#        (RR_BENCH_BUFFER_POOL=bytes sets MariaDB's InnoDB buffer pool for the run; default 1 GiB)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 leads=1000000 mysql_admin=""
@@ -9,7 +10,7 @@ while [ $# -gt 0 ]; do
   case "$1" in
     --leads) leads=$2; shift 2 ;;
     --mysql-url) mysql_admin=$2; shift 2 ;;
-    -h|--help) sed -n '2,5p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,6p' "$0"; exit 0 ;;
     *) echo "unknown option $1" >&2; exit 2 ;;
   esac
 done
@@ -82,11 +83,14 @@ measure() { # label, env...
     local times; times=$(for _ in 1 2 3; do curl -s -o /dev/null -w '%{time_total}\n' -H "Cookie: $cookie" "http://127.0.0.1:$p$path"; done | sort -n | tr '\n' ' ')
     printf '  %-36s one at a time: %s s\n' "$path" "$times"
   done
-  local start end rows
-  start=$(date +%s.%N)
-  rows=$(curl -s -H "Cookie: $cookie" "http://127.0.0.1:$p/admin/leads/export.csv" | wc -l)
-  end=$(date +%s.%N)
-  python3 -c "r=$rows-1; t=$end-$start; print(f'  CSV export: {r} rows in {t:.1f} s = {r/t:,.0f} rows/s')"
+  # Twice: the first export may be the first pass that reads rows in sort order (cold database cache).
+  local start end rows run
+  for run in first second; do
+    start=$(date +%s.%N)
+    rows=$(curl -s -H "Cookie: $cookie" "http://127.0.0.1:$p/admin/leads/export.csv" | wc -l)
+    end=$(date +%s.%N)
+    python3 -c "r=$rows-1; t=$end-$start; print(f'  CSV export, $run run: {r} rows in {t:.1f} s = {r/t:,.0f} rows/s')"
+  done
   echo "  RSS after export: $(awk '/VmRSS/ {print $2}' /proc/$app/status) kB"
   kill $app; wait $app 2>/dev/null || true; app=""
 }
@@ -97,6 +101,11 @@ measure SQLite RR_DATABASE__SQLITE_PATH="$work/admin.sqlite3"
 
 if [ -n "$mysql_admin" ]; then
   db="rr_bench_$$"
+  # RDS sizes the InnoDB buffer pool at 3/4 of the instance's memory; 1 GiB is a db.t3.small. The test
+  # server's 256 MB holds less than the million leads and their indexes (≈ 640 MB), and this data's
+  # created_at order is scrambled against insertion order, so a smaller pool makes every export row a disk read.
+  mariadb --socket="$RR_TEST_MARIADB_SOCKET" -uroot -e "SET GLOBAL innodb_buffer_pool_size = ${RR_BENCH_BUFFER_POOL:-1073741824}"
+  echo "MariaDB InnoDB buffer pool: $(mariadb --socket="$RR_TEST_MARIADB_SOCKET" -uroot -N -e 'SELECT @@innodb_buffer_pool_size DIV 1048576') MiB"
   mariadb --socket="$RR_TEST_MARIADB_SOCKET" -uroot -e "CREATE DATABASE $db CHARACTER SET utf8mb4"
   url="${mysql_admin%/*}/$db"
   env -i DATABASE_URL="$url" LOG_LEVEL=warn "$bin" migrate >/dev/null

@@ -1,13 +1,15 @@
 //! The binary as operators and ECS run it: `--help`, config errors, `migrate`, and a graceful SIGTERM that
 //! lets an in-flight request finish.
 
-use std::io::{BufRead, BufReader, Read, Write};
+use std::io::{Read, Write};
 use std::net::TcpStream;
-use std::process::{Child, Command, ExitStatus, Stdio};
-use std::sync::{Arc, Mutex, mpsc};
+use std::process::{Command, Stdio};
 use std::time::Duration;
 
-const BIN: &str = env!("CARGO_BIN_EXE_ritual-roast");
+#[path = "common/served.rs"]
+mod served;
+
+use served::{BIN, Served};
 
 fn command(dir: &tempfile::TempDir) -> Command {
     let mut cmd = Command::new(BIN);
@@ -16,80 +18,6 @@ fn command(dir: &tempfile::TempDir) -> Command {
         .env("RR_DATABASE__SQLITE_PATH", dir.path().join("rr.sqlite3"))
         .current_dir(dir.path());
     cmd
-}
-
-/// A served binary. It binds port 0 and the harness reads the port from its `listening` log line, so
-/// tests running side by side can never race for a port (and never talk to each other's servers).
-struct Server {
-    child: Child,
-    port: u16,
-    log: Arc<Mutex<Vec<String>>>,
-}
-
-impl Server {
-    fn start(dir: &tempfile::TempDir) -> Self {
-        let mut child = command(dir)
-            .env("PORT", "0")
-            .stdout(Stdio::piped())
-            .spawn()
-            .unwrap();
-        let log = Arc::new(Mutex::new(Vec::new()));
-        let (port_tx, port_rx) = mpsc::channel();
-        let stdout = child.stdout.take().unwrap();
-        let lines = Arc::clone(&log);
-        std::thread::spawn(move || {
-            for line in BufReader::new(stdout).lines().map_while(Result::ok) {
-                let parsed: serde_json::Value = serde_json::from_str(&line).unwrap_or_default();
-                if parsed["message"] == "listening" {
-                    let _ = port_tx.send(parsed["port"].as_u64().unwrap() as u16);
-                }
-                lines.lock().unwrap().push(line);
-            }
-        });
-        let port = match port_rx.recv_timeout(Duration::from_secs(20)) {
-            Ok(port) => port,
-            Err(_) => panic!(
-                "the server did not start listening (exited: {:?}); its log:\n{}",
-                child.try_wait(),
-                log.lock().unwrap().join("\n")
-            ),
-        };
-        Self { child, port, log }
-    }
-
-    /// Sends SIGTERM, as ECS does.
-    fn send_sigterm(&self) {
-        Command::new("kill")
-            .args(["-TERM", &self.child.id().to_string()])
-            .status()
-            .unwrap();
-    }
-
-    /// Sends SIGTERM and waits for the exit.
-    fn terminate(&mut self) -> ExitStatus {
-        self.send_sigterm();
-        self.child.wait().unwrap()
-    }
-
-    fn log_lines(&self) -> Vec<serde_json::Value> {
-        self.log
-            .lock()
-            .unwrap()
-            .iter()
-            .map(|l| serde_json::from_str(l).expect("every log line is JSON"))
-            .collect()
-    }
-
-    fn log_text(&self) -> String {
-        self.log.lock().unwrap().join("\n")
-    }
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
 }
 
 #[test]
@@ -144,7 +72,7 @@ fn migrate_applies_the_schema_once_and_is_idempotent() {
 #[test]
 fn logs_are_json_lines_with_a_request_id_and_no_query_string() {
     let dir = tempfile::tempdir().unwrap();
-    let mut server = Server::start(&dir);
+    let mut server = Served::start(command(&dir));
     let mut stream = TcpStream::connect(("127.0.0.1", server.port)).unwrap();
     stream.write_all(b"GET /health.html?email=ana@example.com HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n").unwrap();
     let mut response = String::new();
@@ -168,7 +96,7 @@ fn logs_are_json_lines_with_a_request_id_and_no_query_string() {
 #[test]
 fn sigterm_lets_an_in_flight_request_finish_then_exits_cleanly() {
     let dir = tempfile::tempdir().unwrap();
-    let mut server = Server::start(&dir);
+    let mut server = Served::start(command(&dir));
     let body = "name=Ana&email=ana%40example.com&interest=beans&form_token=0123456789abcdef0123";
     let mut stream = TcpStream::connect(("127.0.0.1", server.port)).unwrap();
     // A first request on the same connection proves a worker is serving it before the signal arrives.
@@ -205,14 +133,14 @@ fn sigterm_lets_an_in_flight_request_finish_then_exits_cleanly() {
         "the in-flight request finished: {response}\nserver log:\n{}",
         server.log_text()
     );
-    let status = server.child.wait().unwrap();
+    let status = server.wait();
     assert!(status.success(), "clean exit after SIGTERM, got {status}");
 }
 
 #[test]
 fn the_first_run_prints_a_one_time_setup_link_that_creates_the_first_staff_account() {
     let dir = tempfile::tempdir().unwrap();
-    let mut server = Server::start(&dir);
+    let mut server = Served::start(command(&dir));
     let setup_path = server
         .log_lines()
         .iter()

@@ -1,24 +1,17 @@
-use std::process::Stdio;
 use std::time::Duration;
 
-use crate::support::{ServerGuard, client, free_port, mysql, server, wait_until_listening};
+use crate::served::Served;
+use crate::support::{client, closed_port, mysql, server};
 
 #[tokio::test]
 async fn five_processes_booting_together_on_an_empty_database_apply_migrations_exactly_once() {
     let Some(db) = mysql() else { return };
     let (name, url) = db.fresh_database().await;
-    let ports: Vec<u16> = (0..5).map(|_| free_port()).collect();
-    let mut children: Vec<_> = ports
-        .iter()
-        .map(|port| server(*port, &url).stdout(Stdio::piped()).spawn().unwrap())
-        .collect();
-    for (port, child) in ports.iter().zip(children.iter_mut()) {
-        wait_until_listening(*port, child, Duration::from_secs(60));
-    }
+    let mut servers = Served::start_together((0..5).map(|_| server(&url)));
     let http = client();
-    for port in &ports {
+    for served in &servers {
         let ready: serde_json::Value = http
-            .get(format!("http://127.0.0.1:{port}/readyz"))
+            .get(served.url("/readyz"))
             .send()
             .await
             .unwrap()
@@ -27,7 +20,8 @@ async fn five_processes_booting_together_on_an_empty_database_apply_migrations_e
             .unwrap();
         assert_eq!(
             ready["migrations"]["up_to_date"], true,
-            "process on {port}: {ready}"
+            "process on {}: {ready}",
+            served.port
         );
     }
     let applied_rows = db
@@ -36,16 +30,9 @@ async fn five_processes_booting_together_on_an_empty_database_apply_migrations_e
         ))
         .await;
     let mut applied_log_lines = 0;
-    for child in children {
-        let pid = child.id().to_string();
-        let _ = std::process::Command::new("kill")
-            .args(["-TERM", &pid])
-            .status();
-        let output = child.wait_with_output().unwrap();
-        assert!(output.status.success());
-        applied_log_lines += String::from_utf8_lossy(&output.stdout)
-            .matches("\"applied migration\"")
-            .count();
+    for served in &mut servers {
+        assert!(served.terminate().success());
+        applied_log_lines += served.log_text().matches("\"applied migration\"").count();
     }
     let embedded = std::fs::read_dir("migrations/mysql").unwrap().count() as i64;
     assert_eq!(applied_rows, embedded, "each migration recorded once");
@@ -57,9 +44,9 @@ async fn five_processes_booting_together_on_an_empty_database_apply_migrations_e
 
 #[tokio::test]
 async fn boot_against_an_unreachable_database_retries_then_exits_naming_host_port_and_cause() {
-    let closed = free_port();
+    let closed = closed_port();
     let started = std::time::Instant::now();
-    let output = server(free_port(), &format!("mysql://u:p@127.0.0.1:{closed}/d"))
+    let output = server(&format!("mysql://u:p@127.0.0.1:{closed}/d"))
         .env("RR_DATABASE__BOOT_DEADLINE_SECS", "2")
         .output()
         .unwrap();
@@ -86,10 +73,9 @@ async fn wrong_credentials_fail_the_boot_with_a_hint_and_without_the_password() 
     let Some(db) = mysql() else { return };
     let (host, port) = db.host_port();
     let (name, _) = db.fresh_database().await;
-    let output = server(
-        free_port(),
-        &format!("mysql://rr_admin:wrong-pw-xyz@{host}:{port}/{name}"),
-    )
+    let output = server(&format!(
+        "mysql://rr_admin:wrong-pw-xyz@{host}:{port}/{name}"
+    ))
     .env("RR_DATABASE__BOOT_DEADLINE_SECS", "1")
     .output()
     .unwrap();
@@ -111,20 +97,17 @@ async fn the_app_serves_and_stores_leads_on_mysql_with_db_server_style_settings(
     let Some(db) = mysql() else { return };
     let (host, port) = db.host_port();
     let (name, _) = db.fresh_database().await;
-    let http_port = free_port();
-    let mut child = ServerGuard::spawn(
-        server(http_port, "")
-            .env_remove("DATABASE_URL")
-            .env("DB_SERVER", &host)
-            .env("DB_PORT", port.to_string())
-            .env("DB_DATABASE", &name)
-            .env("DB_USER", "rr_admin")
-            .env("DB_PASSWORD", "rr-admin-test-pw")
-            .stdout(Stdio::null()),
-    );
-    wait_until_listening(http_port, child.child(), Duration::from_secs(30));
+    let mut command = server("");
+    command
+        .env_remove("DATABASE_URL")
+        .env("DB_SERVER", &host)
+        .env("DB_PORT", port.to_string())
+        .env("DB_DATABASE", &name)
+        .env("DB_USER", "rr_admin")
+        .env("DB_PASSWORD", "rr-admin-test-pw");
+    let mut served = Served::start(command);
     let response = client()
-        .post(format!("http://127.0.0.1:{http_port}/leads"))
+        .post(served.url("/leads"))
         .header("Content-Type", "application/x-www-form-urlencoded")
         .header("Accept", "application/json")
         .body("name=Ren%C3%A9e+%F0%9F%98%80&email=r%40example.com&interest=wholesale")
@@ -138,5 +121,5 @@ async fn the_app_serves_and_stores_leads_on_mysql_with_db_server_style_settings(
         ))
         .await;
     assert_eq!(stored, 1, "4-byte UTF-8 survives the round trip (utf8mb4)");
-    child.stop();
+    served.terminate();
 }

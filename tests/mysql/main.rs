@@ -5,5 +5,7 @@
 mod boot;
 mod outage;
 mod proxy;
+#[path = "../common/served.rs"]
+mod served;
 mod support;
 mod tls;

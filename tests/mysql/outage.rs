@@ -1,8 +1,8 @@
-use std::process::Stdio;
 use std::time::{Duration, Instant};
 
 use crate::proxy::ChaosProxy;
-use crate::support::{ServerGuard, client, free_port, mysql, server, wait_until_listening};
+use crate::served::Served;
+use crate::support::{client, mysql, server};
 
 const LEAD: &str = "name=Ana&email=ana%40example.com&interest=beans";
 
@@ -31,19 +31,17 @@ async fn a_database_outage_means_503s_and_a_healthy_health_page_then_recovery_wi
     let (host, port) = db.host_port();
     let (name, _) = db.fresh_database().await;
     let proxy = ChaosProxy::start(host, port).await;
-    let http_port = free_port();
     let url = format!(
         "mysql://rr_admin:rr-admin-test-pw@127.0.0.1:{}/{name}",
         proxy.port
     );
-    let mut child = ServerGuard::spawn(
-        server(http_port, &url)
-            .env("RR_DATABASE__CONNECT_TIMEOUT_SECS", "1")
-            .env("RR_LEADS__RATE_LIMIT_PER_MINUTE", "1000")
-            .env("RR_LEADS__RATE_LIMIT_BURST", "1000")
-            .stdout(Stdio::null()),
-    );
-    wait_until_listening(http_port, child.child(), Duration::from_secs(30));
+    let mut command = server(&url);
+    command
+        .env("RR_DATABASE__CONNECT_TIMEOUT_SECS", "1")
+        .env("RR_LEADS__RATE_LIMIT_PER_MINUTE", "1000")
+        .env("RR_LEADS__RATE_LIMIT_BURST", "1000");
+    let mut served = Served::start(command);
+    let http_port = served.port;
     let http = client();
     assert_eq!(post_lead(&http, http_port).await.status().as_u16(), 201);
 
@@ -81,5 +79,5 @@ async fn a_database_outage_means_503s_and_a_healthy_health_page_then_recovery_wi
             .await,
         2
     );
-    child.stop();
+    served.terminate();
 }

@@ -1,8 +1,7 @@
-use std::net::{TcpListener, TcpStream};
-use std::process::{Child, Command};
-use std::time::{Duration, Instant};
+use std::net::TcpListener;
+use std::process::Command;
 
-pub const BIN: &str = env!("CARGO_BIN_EXE_ritual-roast");
+use crate::served::BIN;
 
 /// The admin URL of the test MariaDB, or None (skip) outside CI. Under CI a missing server is a failure.
 pub fn admin_url() -> Option<String> {
@@ -67,7 +66,8 @@ pub fn mysql() -> Option<Mysql> {
     admin_url().map(|admin_url| Mysql { admin_url })
 }
 
-pub fn free_port() -> u16 {
+/// A loopback port nothing listens on (bound, then released): a database that refuses connections.
+pub fn closed_port() -> u16 {
     TcpListener::bind("127.0.0.1:0")
         .unwrap()
         .local_addr()
@@ -75,64 +75,15 @@ pub fn free_port() -> u16 {
         .port()
 }
 
-pub fn server(port: u16, database_url: &str) -> Command {
+/// The server against `database_url`, on port 0 (`Served::start` reads the port it got from its log).
+pub fn server(database_url: &str) -> Command {
     let mut cmd = Command::new(BIN);
     cmd.env_clear()
-        .env("PORT", port.to_string())
+        .env("PORT", "0")
         .env("RR_SERVER__HOST", "127.0.0.1")
         .env("RR_SERVER__WORKERS", "1")
         .env("DATABASE_URL", database_url);
     cmd
-}
-
-pub fn wait_until_listening(port: u16, child: &mut Child, within: Duration) {
-    let deadline = Instant::now() + within;
-    while TcpStream::connect(("127.0.0.1", port)).is_err() {
-        if let Some(status) = child.try_wait().unwrap() {
-            panic!("the server exited ({status}) before listening");
-        }
-        assert!(
-            Instant::now() < deadline,
-            "the server did not listen within {within:?}"
-        );
-        std::thread::sleep(Duration::from_millis(25));
-    }
-}
-
-/// Kills the server when dropped, so a failing assertion leaves no orphan holding the test's pipes.
-pub struct ServerGuard(pub Option<Child>);
-
-impl ServerGuard {
-    pub fn spawn(command: &mut Command) -> Self {
-        Self(Some(command.spawn().expect("the server binary starts")))
-    }
-
-    pub fn child(&mut self) -> &mut Child {
-        self.0.as_mut().expect("running")
-    }
-
-    /// SIGTERM, then wait for the exit.
-    pub fn stop(mut self) {
-        if let Some(child) = self.0.take() {
-            stop(child);
-        }
-    }
-}
-
-impl Drop for ServerGuard {
-    fn drop(&mut self) {
-        if let Some(mut child) = self.0.take() {
-            let _ = child.kill();
-            let _ = child.wait();
-        }
-    }
-}
-
-pub fn stop(mut child: Child) {
-    let _ = Command::new("kill")
-        .args(["-TERM", &child.id().to_string()])
-        .status();
-    let _ = child.wait();
 }
 
 pub fn client() -> reqwest::Client {

@@ -1,7 +1,5 @@
-use std::process::Stdio;
-use std::time::Duration;
-
-use crate::support::{ServerGuard, client, free_port, mysql, server, wait_until_listening};
+use crate::served::Served;
+use crate::support::{client, mysql, server};
 
 /// A user that MariaDB only admits over TLS: a successful login proves the session is encrypted.
 async fn tls_only_user(db: &crate::support::Mysql, database: &str) -> String {
@@ -36,25 +34,15 @@ async fn tls_is_verified_against_the_configured_ca_and_the_session_is_encrypted(
     let (host, port) = db.host_port();
     let (name, _) = db.fresh_database().await;
     let user = tls_only_user(&db, &name).await;
-    let http_port = free_port();
-    let mut child = ServerGuard::spawn(
-        server(
-            http_port,
-            &format!("mysql://{user}:tls-pw@{host}:{port}/{name}"),
-        )
+    let mut command = server(&format!("mysql://{user}:tls-pw@{host}:{port}/{name}"));
+    command
         .env("RR_DATABASE__TLS", "require")
         .env("RR_DATABASE__EXTRA_CA_FILE", right_ca)
-        .env("RR_DATABASE__BOOT_DEADLINE_SECS", "5")
-        .stdout(Stdio::null()),
-    );
-    wait_until_listening(http_port, child.child(), Duration::from_secs(30));
-    let ready = client()
-        .get(format!("http://127.0.0.1:{http_port}/readyz"))
-        .send()
-        .await
-        .unwrap();
+        .env("RR_DATABASE__BOOT_DEADLINE_SECS", "5");
+    let mut served = Served::start(command);
+    let ready = client().get(served.url("/readyz")).send().await.unwrap();
     assert_eq!(ready.status().as_u16(), 200);
-    child.stop();
+    served.terminate();
 }
 
 #[tokio::test]
@@ -65,10 +53,9 @@ async fn a_server_certificate_from_an_unknown_ca_is_refused() {
     };
     let (host, port) = db.host_port();
     let (name, _) = db.fresh_database().await;
-    let output = server(
-        free_port(),
-        &format!("mysql://rr_admin:rr-admin-test-pw@{host}:{port}/{name}"),
-    )
+    let output = server(&format!(
+        "mysql://rr_admin:rr-admin-test-pw@{host}:{port}/{name}"
+    ))
     .env("RR_DATABASE__TLS", "require")
     .env("RR_DATABASE__EXTRA_CA_FILE", wrong_ca)
     .env("RR_DATABASE__BOOT_DEADLINE_SECS", "1")
@@ -92,13 +79,10 @@ async fn without_tls_a_require_ssl_user_cannot_log_in() {
     let (host, port) = db.host_port();
     let (name, _) = db.fresh_database().await;
     let user = tls_only_user(&db, &name).await;
-    let output = server(
-        free_port(),
-        &format!("mysql://{user}:tls-pw@{host}:{port}/{name}"),
-    )
-    .env("RR_DATABASE__TLS", "disable")
-    .env("RR_DATABASE__BOOT_DEADLINE_SECS", "1")
-    .output()
-    .unwrap();
+    let output = server(&format!("mysql://{user}:tls-pw@{host}:{port}/{name}"))
+        .env("RR_DATABASE__TLS", "disable")
+        .env("RR_DATABASE__BOOT_DEADLINE_SECS", "1")
+        .output()
+        .unwrap();
     assert!(!output.status.success());
 }

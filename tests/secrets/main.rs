@@ -2,7 +2,7 @@
 //! scripts/test.sh, `RR_TEST_MOTO_URL`) and MariaDB. The rotation test performs single-user rotations by
 //! hand — AWSPENDING version, `ALTER USER`, then AWSCURRENT moved — under continuous lead submissions.
 
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
@@ -11,7 +11,10 @@ use aws_sdk_secretsmanager::Client;
 use aws_sdk_secretsmanager::config::{BehaviorVersion, Credentials, Region};
 use tokio::sync::Mutex;
 
-const BIN: &str = env!("CARGO_BIN_EXE_ritual-roast");
+#[path = "../common/served.rs"]
+mod served;
+
+use served::{BIN, Served};
 
 struct Env {
     moto: String,
@@ -120,16 +123,11 @@ async fn fixture(env: &Env, client: &Client) -> Fixture {
     }
 }
 
-fn start(
-    env: &Env,
-    fixture: &Fixture,
-    port: u16,
-    extra: &[(&str, &str)],
-    log: &std::path::Path,
-) -> Child {
-    let mut cmd = Command::new(BIN);
-    cmd.env_clear()
-        .env("PORT", port.to_string())
+/// The app with its database credentials from `fixture`'s secret, once it answers `/readyz` with 200.
+async fn start(env: &Env, fixture: &Fixture, extra: &[(&str, &str)]) -> Served {
+    let mut command = Command::new(BIN);
+    command
+        .env_clear()
         .env("RR_SERVER__HOST", "127.0.0.1")
         .env("SECRET_NAME", &fixture.secret)
         .env("AWS_REGION", "us-east-1")
@@ -138,49 +136,26 @@ fn start(
         .env("AWS_SECRET_ACCESS_KEY", "testing")
         .env("RR_LEADS__RATE_LIMIT_PER_MINUTE", "1000000")
         .env("RR_LEADS__RATE_LIMIT_BURST", "1000000")
-        .stdout(std::fs::File::create(log).unwrap())
         .stderr(Stdio::inherit());
     for (k, v) in extra {
-        cmd.env(k, v);
+        command.env(k, v);
     }
-    cmd.spawn().unwrap()
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
-async fn wait_ready(port: u16, child: &mut Child) {
+    let served = Served::start(command);
     let http = reqwest::Client::new();
     let deadline = Instant::now() + Duration::from_secs(30);
     loop {
-        if let Ok(r) = http
-            .get(format!("http://127.0.0.1:{port}/readyz"))
-            .send()
-            .await
-        {
+        if let Ok(r) = http.get(served.url("/readyz")).send().await {
             if r.status() == 200 {
-                return;
+                return served;
             }
         }
         assert!(
-            child.try_wait().unwrap().is_none(),
-            "the app exited before it was ready"
+            Instant::now() < deadline,
+            "the app did not become ready; its log:\n{}",
+            served.log_text()
         );
-        assert!(Instant::now() < deadline, "the app did not become ready");
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
-}
-
-fn stop(mut child: Child) {
-    let _ = Command::new("kill")
-        .args(["-TERM", &child.id().to_string()])
-        .status();
-    let _ = child.wait();
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -188,12 +163,9 @@ async fn the_app_boots_with_host_port_database_and_credentials_all_from_the_secr
     let Some(env) = env() else { return };
     let client = secrets(&env.moto);
     let fixture = fixture(&env, &client).await;
-    let dir = tempfile::tempdir().unwrap();
-    let port = free_port();
-    let mut child = start(&env, &fixture, port, &[], &dir.path().join("app.log"));
-    wait_ready(port, &mut child).await;
-    stop(child);
-    let log = std::fs::read_to_string(dir.path().join("app.log")).unwrap();
+    let mut served = start(&env, &fixture, &[]).await;
+    served.terminate();
+    let log = served.log_text();
     assert!(
         !log.contains("first-password"),
         "the secret value never reaches the log"
@@ -210,7 +182,7 @@ async fn a_missing_secret_stops_the_boot_with_its_name_and_region() {
         .env("AWS_ENDPOINT_URL", &env.moto)
         .env("AWS_ACCESS_KEY_ID", "testing")
         .env("AWS_SECRET_ACCESS_KEY", "testing")
-        .env("PORT", free_port().to_string())
+        .env("PORT", "0")
         .output()
         .unwrap();
     assert!(!output.status.success());
@@ -226,22 +198,19 @@ async fn repeated_single_user_rotations_under_load_fail_no_submission_and_lose_n
     let Some(env) = env() else { return };
     let client = secrets(&env.moto);
     let fixture = fixture(&env, &client).await;
-    let dir = tempfile::tempdir().unwrap();
-    let port = free_port();
     // Short-lived pooled connections force NEW connections all through the rotations, and no periodic
     // refresh: every password change is discovered through MySQL's access-denied.
-    let mut child = start(
+    let mut served = start(
         &env,
         &fixture,
-        port,
         &[
             ("RR_DATABASE__POOL_SIZE", "3"),
             ("RR_DATABASE__MAX_CONNECTION_LIFETIME_SECS", "1"),
             ("RR_DATABASE__SECRET_REFRESH_SECS", "0"),
         ],
-        &dir.path().join("app.log"),
-    );
-    wait_ready(port, &mut child).await;
+    )
+    .await;
+    let leads_url = served.url("/leads");
 
     let running = Arc::new(AtomicBool::new(true));
     let stored: Arc<Mutex<Vec<i64>>> = Arc::default();
@@ -249,6 +218,7 @@ async fn repeated_single_user_rotations_under_load_fail_no_submission_and_lose_n
     let mut load = Vec::new();
     for worker in 0..4 {
         let (running, stored, failures) = (running.clone(), stored.clone(), failures.clone());
+        let leads_url = leads_url.clone();
         load.push(tokio::spawn(async move {
             let http = reqwest::Client::new();
             let mut n = 0;
@@ -256,7 +226,7 @@ async fn repeated_single_user_rotations_under_load_fail_no_submission_and_lose_n
                 n += 1;
                 let body = format!("name=Load+{worker}&email=load{worker}%40example.com&interest=beans&form_token=load{worker}x{n:012}y");
                 let answer = http
-                    .post(format!("http://127.0.0.1:{port}/leads"))
+                    .post(&leads_url)
                     .header("Content-Type", "application/x-www-form-urlencoded")
                     .header("Accept", "application/json")
                     .body(body)
@@ -330,7 +300,7 @@ async fn repeated_single_user_rotations_under_load_fail_no_submission_and_lose_n
     for task in load {
         task.await.unwrap();
     }
-    stop(child);
+    served.terminate();
 
     let failures = failures.lock().await.clone();
     let stored = stored.lock().await.clone();
@@ -363,7 +333,7 @@ async fn repeated_single_user_rotations_under_load_fail_no_submission_and_lose_n
         stored.len(),
         "every acknowledged lead is in the table"
     );
-    let log = std::fs::read_to_string(dir.path().join("app.log")).unwrap();
+    let log = served.log_text();
     eprintln!(
         "{ROTATIONS} rotations, {} leads stored, 0 failed, {} new connections recovered through the secret",
         stored.len(),
