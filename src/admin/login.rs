@@ -3,7 +3,6 @@
 
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
-use chrono::Utc;
 use maud::{Markup, html};
 use serde::Deserialize;
 
@@ -11,7 +10,7 @@ use super::guard::{CsrfForm, Staff};
 use super::layout::{admin_page, html as html_response, redirect_with_flash};
 use super::passwords;
 use super::session::{SESSION_COOKIE, private_cookie, random_token, removal_cookie, token_hash};
-use crate::db::staff;
+use crate::db::staff::{self, LoginAttempt};
 use crate::error::AppError;
 use crate::public::client_ip::{client_ip, is_https};
 use crate::startup::AppState;
@@ -41,24 +40,30 @@ pub async fn submit(
 ) -> Result<HttpResponse, AppError> {
     let form = form.into_inner();
     let email = form.email.trim().to_lowercase();
+    if email.chars().count() > MAX_EMAIL_CHARS {
+        return Ok(not_signed_in(&email, form.next.as_deref()));
+    }
     let settings = &state.settings.admin;
     let ip = client_ip(&req, state.settings.server.trust_proxy_headers)
         .map(|ip| ip.to_string())
         .unwrap_or_default();
-    let now = Utc::now().naive_utc();
+    let attempt = LoginAttempt::new(&email, &ip);
+    staff::begin_login_attempt(&state.db, &attempt).await?;
     let window = chrono::Duration::minutes(settings.login_window_mins as i64);
+    // These counts include this attempt.
     let [(by_account, oldest_account), (by_client, oldest_client)] =
-        staff::recent_failures(&state.db, &email, &ip, now - window).await?;
+        staff::recent_failures(&state.db, &email, &ip, attempt.at() - window).await?;
     let throttled_since = match (
-        by_account >= settings.login_max_failures_per_account,
-        by_client >= settings.login_max_failures_per_client,
+        by_account > settings.login_max_failures_per_account,
+        by_client > settings.login_max_failures_per_client,
     ) {
         (true, _) => oldest_account,
         (_, true) => oldest_client,
         _ => None,
     };
     if let Some(oldest) = throttled_since {
-        let retry_after = (oldest + window - now).num_seconds().max(1) as u64;
+        staff::forget_login_attempt(&state.db, &attempt).await?;
+        let retry_after = (oldest + window - attempt.at()).num_seconds().max(1) as u64;
         let message = format!(
             "Too many failed sign-ins. Try again in {} minute(s).",
             retry_after.div_ceil(60)
@@ -79,17 +84,11 @@ pub async fn submit(
         user.as_ref().map(|u| u.password_hash.clone()),
     )
     .await;
-    let user = user.filter(|u| password_ok && !u.disabled);
-    staff::record_login_attempt(&state.db, &email, &ip, user.is_some()).await?;
-    let Some(user) = user else {
+    let Some(user) = user.filter(|u| password_ok && !u.disabled) else {
         tracing::info!(outcome = "failed", "staff sign-in");
-        let page = login_page(
-            Some("That email and password do not match an active account."),
-            &email,
-            form.next.as_deref(),
-        );
-        return Ok(html_response(StatusCode::UNAUTHORIZED, page));
+        return Ok(not_signed_in(&email, form.next.as_deref()));
     };
+    staff::login_attempt_succeeded(&state.db, &attempt).await?;
     let token = random_token();
     staff::create_session(&state.db, &token_hash(&token), user.id, &random_token()).await?;
     tracing::info!(outcome = "ok", staff_user_id = user.id, "staff sign-in");
@@ -117,11 +116,26 @@ pub async fn logout(
     Ok(response)
 }
 
-/// Only local admin paths: never an open redirect.
+/// Longer than any stored address (the column holds 254): refused before it reaches the database.
+const MAX_EMAIL_CHARS: usize = 254;
+
+fn not_signed_in(email: &str, next: Option<&str>) -> HttpResponse {
+    let page = login_page(
+        Some("That email and password do not match an active account."),
+        email,
+        next,
+    );
+    html_response(StatusCode::UNAUTHORIZED, page)
+}
+
+/// Only local admin paths that fit a `Location` header as they are: never an open redirect, never a 500.
 fn safe_next(next: Option<&str>) -> &str {
     match next {
         Some(path)
-            if path.starts_with("/admin") && !path.contains("//") && !path.contains('\\') =>
+            if path.starts_with("/admin")
+                && !path.contains("//")
+                && !path.contains('\\')
+                && path.bytes().all(|b| b.is_ascii_graphic()) =>
         {
             path
         }
@@ -173,6 +187,9 @@ mod tests {
             "/admin//evil",
             "/\\evil",
             "/public",
+            "/admin\n",
+            "/admin\r\nSet-Cookie: x=1",
+            "/admin leads",
         ] {
             assert_eq!(safe_next(Some(evil)), "/admin", "{evil}");
         }

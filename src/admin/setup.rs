@@ -107,7 +107,10 @@ pub async fn submit(
         return Ok(html_response(StatusCode::NOT_FOUND, invalid_page()));
     }
     let hash = passwords::hash(form.password).await?;
-    staff::create_user(&state.db, &email, &name, &hash).await?;
+    if !staff::create_user(&state.db, &email, &name, &hash).await? {
+        // An operator ran `staff add` with this address meanwhile: that account and its password stand.
+        return Ok(html_response(StatusCode::CONFLICT, invalid_page()));
+    }
     tracing::info!("first staff account created through the setup link");
     Ok(redirect_with_flash(
         &state,

@@ -1,7 +1,7 @@
 //! Staff accounts, their sessions, login attempts (for throttling that holds across tasks) and app-wide
 //! secrets (the session key, the one-time setup token) — all in the database so every ECS task agrees.
 
-use chrono::{NaiveDateTime, Utc};
+use chrono::{NaiveDateTime, Timelike, Utc};
 use diesel::prelude::*;
 use diesel::result::{DatabaseErrorKind, Error as DieselError};
 use diesel_async::RunQueryDsl;
@@ -215,23 +215,73 @@ pub async fn delete_session(pool: &DbPool, id_hash: &str) -> DbResult<()> {
     })
 }
 
-pub async fn record_login_attempt(
-    pool: &DbPool,
-    email: &str,
-    client_ip: &str,
-    succeeded: bool,
-) -> DbResult<()> {
-    let now = now();
+/// One sign-in attempt. It is stored as a failure *before* the password is checked, so attempts made in
+/// parallel all count against the limit; it becomes a success once the password proved right.
+pub struct LoginAttempt<'a> {
+    pub email: &'a str,
+    pub client_ip: &'a str,
+    /// Microsecond precision, as both backends store it: with email and client it finds the row again
+    /// (MySQL has no `RETURNING` to hand back an id).
+    at: NaiveDateTime,
+}
+
+impl<'a> LoginAttempt<'a> {
+    pub fn new(email: &'a str, client_ip: &'a str) -> Self {
+        let at = now();
+        let at = at
+            .with_nanosecond(at.nanosecond() / 1000 * 1000)
+            .unwrap_or(at);
+        Self {
+            email,
+            client_ip,
+            at,
+        }
+    }
+
+    pub fn at(&self) -> NaiveDateTime {
+        self.at
+    }
+}
+
+macro_rules! this_attempt {
+    ($attempt:expr) => {
+        login_attempts::table
+            .filter(login_attempts::email.eq($attempt.email))
+            .filter(login_attempts::client_ip.eq($attempt.client_ip))
+            .filter(login_attempts::attempted_at.eq($attempt.at))
+    };
+}
+
+pub async fn begin_login_attempt(pool: &DbPool, attempt: &LoginAttempt<'_>) -> DbResult<()> {
     db_run!(pool, |conn| {
         diesel::insert_into(login_attempts::table)
             .values((
-                login_attempts::email.eq(email),
-                login_attempts::client_ip.eq(client_ip),
-                login_attempts::succeeded.eq(succeeded),
-                login_attempts::attempted_at.eq(now),
+                login_attempts::email.eq(attempt.email),
+                login_attempts::client_ip.eq(attempt.client_ip),
+                login_attempts::succeeded.eq(false),
+                login_attempts::attempted_at.eq(attempt.at),
             ))
             .execute(conn)
             .await?;
+        Ok(())
+    })
+}
+
+pub async fn login_attempt_succeeded(pool: &DbPool, attempt: &LoginAttempt<'_>) -> DbResult<()> {
+    db_run!(pool, |conn| {
+        diesel::update(this_attempt!(attempt))
+            .set(login_attempts::succeeded.eq(true))
+            .execute(conn)
+            .await?;
+        Ok(())
+    })
+}
+
+/// A refused attempt (already throttled) is not counted again: the wait ends when the failures that
+/// caused it leave the window, however often the form is sent meanwhile.
+pub async fn forget_login_attempt(pool: &DbPool, attempt: &LoginAttempt<'_>) -> DbResult<()> {
+    db_run!(pool, |conn| {
+        diesel::delete(this_attempt!(attempt)).execute(conn).await?;
         Ok(())
     })
 }

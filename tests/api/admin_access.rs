@@ -223,6 +223,41 @@ async fn state_changes_without_the_csrf_token_or_from_another_origin_are_refused
 }
 
 #[actix_web::test]
+async fn wrong_passwords_sent_all_at_once_are_throttled_like_one_after_another() {
+    let app = spawn_app_with(&[("RR_ADMIN__LOGIN_MAX_FAILURES_PER_ACCOUNT", "3")]).await;
+    app.create_staff(STAFF_EMAIL, STAFF_PASSWORD).await;
+    let answers =
+        futures_util::future::join_all((0..12).map(|_| app.login(STAFF_EMAIL, "wrong password!!")))
+            .await;
+    let statuses: Vec<u16> = answers.iter().map(|a| a.status().as_u16()).collect();
+    let checked = statuses.iter().filter(|s| **s == 401).count();
+    assert!(
+        checked <= 3,
+        "only the allowed number of passwords is checked: {statuses:?}"
+    );
+    assert_eq!(
+        checked + statuses.iter().filter(|s| **s == 429).count(),
+        12,
+        "every other attempt is refused: {statuses:?}"
+    );
+    assert_eq!(
+        app.login(STAFF_EMAIL, STAFF_PASSWORD)
+            .await
+            .status()
+            .as_u16(),
+        if checked == 3 { 429 } else { 303 },
+        "the limit holds afterwards"
+    );
+}
+
+#[actix_web::test]
+async fn an_overlong_email_is_a_failed_sign_in_not_a_server_error() {
+    let app = spawn_app().await;
+    let email = format!("{}@example.com", "a".repeat(300));
+    assert_eq!(app.login(&email, "whatever").await.status().as_u16(), 401);
+}
+
+#[actix_web::test]
 async fn repeated_failures_are_throttled_per_account_across_tasks() {
     let first = spawn_app_with(&[("RR_ADMIN__LOGIN_MAX_FAILURES_PER_ACCOUNT", "3")]).await;
     first.create_staff(STAFF_EMAIL, STAFF_PASSWORD).await;
@@ -286,20 +321,26 @@ async fn a_disabled_account_cannot_sign_in_and_loses_its_sessions() {
 }
 
 #[actix_web::test]
-async fn the_login_page_never_redirects_off_site() {
+async fn after_sign_in_next_never_leads_off_site_nor_breaks_the_redirect() {
     let app = spawn_app().await;
     app.create_staff(STAFF_EMAIL, STAFF_PASSWORD).await;
-    let response = app
-        .client
-        .post(app.url("/admin/login"))
-        .header("Origin", app.origin())
-        .form(&[
-            ("email", STAFF_EMAIL),
-            ("password", STAFF_PASSWORD),
-            ("next", "https://evil.example/"),
-        ])
-        .send()
-        .await
-        .unwrap();
-    assert_is_redirect_to(&response, "/admin");
+    for next in [
+        "https://evil.example/",
+        "/admin\n",
+        "/admin\r\nSet-Cookie: x=1",
+    ] {
+        let response = app
+            .client
+            .post(app.url("/admin/login"))
+            .header("Origin", app.origin())
+            .form(&[
+                ("email", STAFF_EMAIL),
+                ("password", STAFF_PASSWORD),
+                ("next", next),
+            ])
+            .send()
+            .await
+            .unwrap();
+        assert_is_redirect_to(&response, "/admin");
+    }
 }
