@@ -3,6 +3,7 @@
 
 mod admin_access;
 mod admin_leads;
+mod admin_list;
 mod assets;
 mod health;
 mod helpers;
