@@ -33,6 +33,7 @@ ensure_apt mariadbd mariadb-server
 
 suite "cargo build (tests)" cargo test --no-run --quiet
 suite "unit, API and process tests on SQLite" cargo test --quiet --lib --test api --test process -- --test-threads=4
+suite "abuse tests (sign-in burst, slow-drip connections) on the served binary" cargo test --quiet --test abuse -- --test-threads=1
 
 eval "$(scripts/mariadb-test-server.sh)" || { echo "MariaDB did not start"; exit 1; }
 trap 'kill "$RR_TEST_MARIADB_PID" 2>/dev/null; wait "$RR_TEST_MARIADB_PID" 2>/dev/null; rm -rf "$RR_TEST_MARIADB_DIR"' EXIT

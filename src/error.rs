@@ -20,6 +20,13 @@ pub enum AppError {
     PayloadTooLarge,
     #[error("too many requests")]
     TooManyRequests { retry_after_secs: u64 },
+    #[error("request timed out")]
+    RequestTimeout,
+    #[error("busy: {what}")]
+    Busy {
+        what: &'static str,
+        retry_after_secs: u64,
+    },
     #[error("database unavailable: {0}")]
     DatabaseUnavailable(String),
     #[error("internal error: {0:#}")]
@@ -53,6 +60,14 @@ impl AppError {
                 "Too many submissions",
                 format!("Please wait {retry_after_secs} seconds and try again."),
             ),
+            AppError::RequestTimeout => (
+                "That took too long to arrive",
+                "The request did not reach us in time. Please check your connection and send it again.".into(),
+            ),
+            AppError::Busy { retry_after_secs, .. } => (
+                "We are busy right now",
+                format!("Please try again in {retry_after_secs} seconds."),
+            ),
             AppError::DatabaseUnavailable(_) => (
                 "We are briefly unavailable",
                 "Our database is not answering right now. Please try again in a minute; nothing you sent was stored twice.".into(),
@@ -65,6 +80,20 @@ impl AppError {
     }
 }
 
+impl AppError {
+    /// When a client may try again, for the `Retry-After` header of every answer that sheds load.
+    pub fn retry_after_secs(&self) -> Option<u64> {
+        match self {
+            AppError::TooManyRequests { retry_after_secs }
+            | AppError::Busy {
+                retry_after_secs, ..
+            } => Some(*retry_after_secs),
+            AppError::DatabaseUnavailable(_) => Some(30),
+            _ => None,
+        }
+    }
+}
+
 impl ResponseError for AppError {
     fn status_code(&self) -> StatusCode {
         match self {
@@ -73,14 +102,23 @@ impl ResponseError for AppError {
             AppError::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             AppError::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             AppError::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
-            AppError::DatabaseUnavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+            AppError::RequestTimeout => StatusCode::REQUEST_TIMEOUT,
+            AppError::Busy { .. } | AppError::DatabaseUnavailable(_) => {
+                StatusCode::SERVICE_UNAVAILABLE
+            }
             AppError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
 
     fn error_response(&self) -> HttpResponse {
-        if self.status_code().is_server_error() {
-            tracing::error!(error = %self, "request failed");
+        match self {
+            // Load shed on purpose: worth a warning, not an error page in the logs.
+            AppError::Busy { what, .. } => tracing::warn!(limit = what, "request shed: busy"),
+            AppError::RequestTimeout => tracing::warn!("request shed: deadline passed"),
+            _ if self.status_code().is_server_error() => {
+                tracing::error!(error = %self, "request failed")
+            }
+            _ => {}
         }
         let (title, next_step) = self.public_message();
         let body = Page::new(title).render(html! {
@@ -91,11 +129,12 @@ impl ResponseError for AppError {
             }
         });
         let mut response = HttpResponse::build(self.status_code());
-        if let AppError::TooManyRequests { retry_after_secs } = self {
-            response.insert_header(("Retry-After", retry_after_secs.to_string()));
+        if let Some(seconds) = self.retry_after_secs() {
+            response.insert_header(("Retry-After", seconds.to_string()));
         }
-        if let AppError::DatabaseUnavailable(_) = self {
-            response.insert_header(("Retry-After", "30"));
+        if let AppError::RequestTimeout = self {
+            // The rest of the body may still be dripping in: never read another request from it.
+            response.force_close();
         }
         response
             .content_type("text/html; charset=utf-8")
@@ -124,6 +163,14 @@ mod tests {
                 AppError::DatabaseUnavailable("secret-host:3306 refused".into()),
                 503,
             ),
+            (AppError::RequestTimeout, 408),
+            (
+                AppError::Busy {
+                    what: "password checks",
+                    retry_after_secs: 1,
+                },
+                503,
+            ),
             (
                 AppError::Internal(anyhow::anyhow!("secret stack detail")),
                 500,
@@ -136,6 +183,23 @@ mod tests {
                 !format!("{title}{next}").contains("secret"),
                 "{error:?} leaks internals"
             );
+        }
+    }
+
+    #[test]
+    fn every_answer_that_sheds_load_says_when_to_come_back() {
+        for error in [
+            AppError::TooManyRequests {
+                retry_after_secs: 3,
+            },
+            AppError::Busy {
+                what: "password checks",
+                retry_after_secs: 1,
+            },
+            AppError::DatabaseUnavailable("x".into()),
+        ] {
+            let response = error.error_response();
+            assert!(response.headers().contains_key("retry-after"), "{error:?}");
         }
     }
 

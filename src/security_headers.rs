@@ -7,7 +7,7 @@ use actix_web::http::header::{HeaderName, HeaderValue};
 use actix_web::middleware::Next;
 use actix_web::{Error, web};
 
-use crate::public::client_ip::is_https;
+use crate::forwarded::is_https;
 use crate::startup::AppState;
 
 pub const CONTENT_SECURITY_POLICY: &str = "default-src 'self'; script-src 'self'; style-src 'self'; \
@@ -30,10 +30,9 @@ pub async fn add(
     req: ServiceRequest,
     next: Next<impl MessageBody>,
 ) -> Result<ServiceResponse<impl MessageBody>, Error> {
-    let trust = req
+    let https = req
         .app_data::<web::Data<AppState>>()
-        .is_some_and(|state| state.settings.server.trust_proxy_headers);
-    let https = is_https(req.request(), trust);
+        .is_some_and(|state| is_https(req.request(), &state.settings.server.trusted_proxies));
     let mut response = next.call(req).await?;
     let headers = response.headers_mut();
     for (name, value) in ALWAYS {

@@ -9,11 +9,12 @@ use actix_web::middleware::from_fn;
 use actix_web::{App, HttpServer, web};
 use anyhow::Context;
 
+use crate::admin::passwords::PasswordChecks;
 use crate::config::Settings;
 use crate::db::DbPool;
 use crate::error::AppError;
 use crate::public::rate_limit::RateLimiter;
-use crate::{admin, public, security_headers, telemetry};
+use crate::{admin, head_requests, public, request_limits, security_headers, telemetry};
 
 /// What every handler can reach.
 pub struct AppState {
@@ -22,6 +23,8 @@ pub struct AppState {
     pub lead_limiter: RateLimiter,
     /// Encrypts and signs the staff cookies; the same on every task.
     pub session_key: actix_web::cookie::Key,
+    /// Bounds the argon2 runs (19 MiB each) in flight.
+    pub password_checks: PasswordChecks,
 }
 
 pub struct Application {
@@ -34,7 +37,7 @@ impl Application {
     pub async fn build(settings: Settings) -> anyhow::Result<Self> {
         let db = DbPool::connect_and_migrate(&settings.database).await?;
         let session_key = admin::session::load_key(&settings.admin, &db).await?;
-        admin::setup::announce_if_needed(&db).await?;
+        admin::setup::announce_if_needed(&db, &settings.admin).await?;
         let address = (settings.server.host.as_str(), settings.server.port);
         let listener = TcpListener::bind(address).with_context(|| {
             format!(
@@ -48,6 +51,7 @@ impl Application {
                 settings.leads.rate_limit_per_minute,
                 settings.leads.rate_limit_burst,
             ),
+            password_checks: PasswordChecks::new(settings.admin.max_concurrent_password_checks),
             db,
             session_key,
             settings: Arc::new(settings),
@@ -69,9 +73,35 @@ impl Application {
 
 fn serve(listener: TcpListener, state: web::Data<AppState>) -> anyhow::Result<Server> {
     let server_settings = state.settings.server.clone();
-    let mut server = HttpServer::new(move || {
+    let workers = match server_settings.workers {
+        0 => std::thread::available_parallelism().map_or(1, |n| n.get()),
+        n => n,
+    };
+    let open_files = request_limits::raise_open_files_limit();
+    let connections = request_limits::connections_per_worker(
+        server_settings.max_connections_per_worker,
+        workers,
+        open_files,
+    );
+    tracing::info!(
+        workers,
+        open_files,
+        connections_per_worker = connections,
+        header_read_timeout_secs = server_settings.header_read_timeout_secs,
+        request_timeout_secs = server_settings.request_timeout_secs,
+        password_checks = state.settings.admin.max_concurrent_password_checks,
+        trusted_proxies = %server_settings.trusted_proxies,
+        "connection limits"
+    );
+    let deadline = Duration::from_secs(server_settings.request_timeout_secs);
+    let server = HttpServer::new(move || {
         App::new()
             .app_data(state.clone())
+            .wrap(from_fn(move |req, next| {
+                request_limits::enforce_deadline(deadline, req, next)
+            }))
+            // Outside the deadline: rewriting the method needs the only handle on the request.
+            .wrap(from_fn(head_requests::route_as_get))
             .wrap(from_fn(security_headers::add))
             .wrap(from_fn(telemetry::log_requests))
             .configure(public::routes)
@@ -80,11 +110,12 @@ fn serve(listener: TcpListener, state: web::Data<AppState>) -> anyhow::Result<Se
                 Err::<actix_web::HttpResponse, _>(AppError::NotFound)
             }))
     })
+    .workers(workers)
+    .max_connections(connections)
     .shutdown_timeout(server_settings.shutdown_timeout_secs)
-    .client_request_timeout(Duration::from_secs(10))
+    .client_request_timeout(Duration::from_secs(
+        server_settings.header_read_timeout_secs,
+    ))
     .listen(listener)?;
-    if server_settings.workers > 0 {
-        server = server.workers(server_settings.workers);
-    }
     Ok(server.run())
 }

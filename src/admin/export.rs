@@ -1,5 +1,7 @@
 //! `GET /admin/leads/export.csv`: the current filter as CSV, streamed in keyset batches so memory stays
-//! constant however many leads match. Cells that a spreadsheet would run as a formula are defused.
+//! constant however many leads match. Every cell is quoted, so `;`-delimited spreadsheets (Excel in many
+//! locales, LibreOffice) split it as well as `,`-delimited ones; cells that a spreadsheet would run as a
+//! formula are defused; a UTF-8 byte-order mark makes Excel read `Zoë` as UTF-8.
 
 use actix_web::{HttpResponse, web};
 use futures_util::stream;
@@ -12,8 +14,8 @@ use crate::db::leads::Lead;
 use crate::startup::AppState;
 
 const BATCH: i64 = 1000;
-const HEADER: &str =
-    "id,received_at,name,email,phone,interest,status,consent,consent_at,message,notes\r\n";
+const HEADER: &str = "\u{FEFF}\"id\",\"received_at\",\"name\",\"email\",\"phone\",\"interest\",\"status\",\
+    \"consent\",\"consent_at\",\"message\",\"notes\"\r\n";
 
 pub async fn csv(
     state: web::Data<AppState>,
@@ -119,15 +121,14 @@ fn write_row(out: &mut String, lead: &Lead) {
     out.push_str("\r\n");
 }
 
-/// RFC 4180 quoting, plus a leading `'` on cells starting with `= + - @` (CSV formula injection).
+/// RFC 4180 quoting of every cell. A cell whose first visible character would start a formula (`= + - @`,
+/// tab, CR) gets a leading `'` (OWASP's defusing), except a phone number: digits and `+ - ( ) .` only can
+/// hold no formula, so it gets a leading space instead and stays readable (and dialable) as `+44 …`.
 fn push_cell(out: &mut String, value: &str) {
-    let defused = value.starts_with(['=', '+', '-', '@', '\t', '\r']);
-    let needs_quotes = defused || value.contains([',', '"', '\n', '\r']);
-    if needs_quotes {
-        out.push('"');
-    }
-    if defused {
-        out.push('\'');
+    out.push('"');
+    let first = value.trim_start_matches(' ').chars().next();
+    if matches!(first, Some('=' | '+' | '-' | '@' | '\t' | '\r')) {
+        out.push(if is_phone_number(value) { ' ' } else { '\'' });
     }
     for c in value.chars() {
         if c == '"' {
@@ -135,9 +136,14 @@ fn push_cell(out: &mut String, value: &str) {
         }
         out.push(c);
     }
-    if needs_quotes {
-        out.push('"');
-    }
+    out.push('"');
+}
+
+fn is_phone_number(value: &str) -> bool {
+    value.bytes().any(|b| b.is_ascii_digit())
+        && value
+            .bytes()
+            .all(|b| b.is_ascii_digit() || b" +-().".contains(&b))
 }
 
 #[cfg(test)]
@@ -151,16 +157,32 @@ mod tests {
     }
 
     #[test]
-    fn cells_are_quoted_only_when_needed() {
-        assert_eq!(cell("Ana"), "Ana");
-        assert_eq!(cell("a,b"), "\"a,b\"");
+    fn every_cell_is_quoted_so_semicolon_spreadsheets_split_it_right() {
+        assert_eq!(cell("Ana"), "\"Ana\"");
+        assert_eq!(cell("a,b;c"), "\"a,b;c\"");
         assert_eq!(cell("say \"hi\""), "\"say \"\"hi\"\"\"");
         assert_eq!(cell("line\nbreak"), "\"line\nbreak\"");
+        assert_eq!(cell(""), "\"\"");
     }
 
     #[test]
-    fn formula_like_cells_are_defused() {
+    fn formula_like_cells_are_defused_even_behind_spaces() {
         assert_eq!(cell("=HYPERLINK(\"x\")"), "\"'=HYPERLINK(\"\"x\"\")\"");
-        assert_eq!(cell("+44 20"), "\"'+44 20\"");
+        assert_eq!(cell("  =1+1"), "\"'  =1+1\"");
+        assert_eq!(cell("@SUM(A1)"), "\"'@SUM(A1)\"");
+        assert_eq!(cell("-2+3;cmd"), "\"'-2+3;cmd\"");
+        assert_eq!(cell("+1 (555) 0100 =x"), "\"'+1 (555) 0100 =x\"");
+    }
+
+    #[test]
+    fn international_phone_numbers_stay_readable() {
+        assert_eq!(cell("+44 7700 900123"), "\" +44 7700 900123\"");
+        assert_eq!(cell("07700 900123"), "\"07700 900123\"");
+    }
+
+    #[test]
+    fn the_file_starts_with_a_byte_order_mark_and_a_quoted_header() {
+        assert!(super::HEADER.starts_with("\u{FEFF}\"id\",\"received_at\""));
+        assert!(super::HEADER.ends_with("\"notes\"\r\n"));
     }
 }

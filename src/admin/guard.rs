@@ -16,7 +16,7 @@ use serde::de::DeserializeOwned;
 
 use super::session::{SESSION_COOKIE, read_private, token_hash};
 use crate::db::staff::{self, StaffUser};
-use crate::public::client_ip::is_https;
+use crate::forwarded::{self, TrustedProxies, is_https};
 use crate::startup::AppState;
 
 /// Pages reachable without a session.
@@ -41,7 +41,7 @@ pub async fn require_staff(
         .expect("state is registered")
         .clone();
     let is_read = matches!(*req.method(), Method::GET | Method::HEAD);
-    if !is_read && !same_origin(req.request(), state.settings.server.trust_proxy_headers) {
+    if !is_read && !same_origin(req.request(), &state.settings.server.trusted_proxies) {
         return Ok(req.into_response(deny(
             403,
             "This request did not come from the Ritual Roast admin pages.",
@@ -112,9 +112,11 @@ async fn current_staff(
 }
 
 /// `Origin` (or, failing that, `Referer`) must name this host. Browsers send one of them on every POST.
-fn same_origin(req: &HttpRequest, trust_proxy_headers: bool) -> bool {
-    let host = req.connection_info().host().to_owned();
-    let scheme = if is_https(req, trust_proxy_headers) {
+fn same_origin(req: &HttpRequest, trusted: &TrustedProxies) -> bool {
+    let Some(host) = forwarded::host(req) else {
+        return false;
+    };
+    let scheme = if is_https(req, trusted) {
         "https"
     } else {
         "http"

@@ -23,6 +23,7 @@ pub fn admin_page(
                     a href="/admin" { "Dashboard" }
                     a href="/admin/leads" { "Leads" }
                     a href="/admin/leads/new" { "Add lead" }
+                    a href="/admin/account/password" { "Password" }
                 }
                 form.inline method="post" action="/admin/logout" {
                     (csrf_field(staff))
@@ -58,7 +59,7 @@ pub fn redirect_with_flash(
     location: &str,
     message: &str,
 ) -> HttpResponse {
-    let secure = crate::public::client_ip::is_https(req, state.settings.server.trust_proxy_headers);
+    let secure = crate::forwarded::is_https(req, &state.settings.server.trusted_proxies);
     HttpResponse::SeeOther()
         .insert_header(("Location", location))
         .cookie(private_cookie(

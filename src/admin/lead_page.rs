@@ -13,6 +13,7 @@ use crate::db::leads::{self, Lead};
 use crate::domain::{Interest, LeadStatus};
 use crate::error::AppError;
 use crate::startup::AppState;
+use crate::views::contact_links::{mailto_href, tel_href};
 
 const NOTES_MAX: usize = 5000;
 
@@ -174,8 +175,12 @@ fn detail(
         p { a href="/admin/leads" { "← All leads" } }
         h1 data-testid="lead-name" { (lead.name) }
         dl.lead-details {
-            dt { "Email" } dd { a href={ "mailto:" (lead.email) } { (lead.email) } }
-            dt { "Phone" } dd { @if lead.phone.is_empty() { "—" } @else { (lead.phone) } }
+            dt { "Email" } dd { a href=(mailto_href(&lead.email)) { (lead.email) } }
+            dt { "Phone" } dd {
+                @if lead.phone.is_empty() { "—" }
+                @else if let Some(href) = tel_href(&lead.phone) { a href=(href) { (lead.phone) } }
+                @else { (lead.phone) }
+            }
             dt { "Interest" } dd { (interest) }
             dt { "Message" } dd.message { @if lead.message.is_empty() { "—" } @else { (lead.message) } }
             dt { "Marketing consent" } dd {

@@ -1,5 +1,5 @@
-//! Signing in and out. Failed attempts are stored in the database, so the throttle holds across every
-//! task: too many failures for one account or from one client within the window → 429 with a retry time.
+//! Signing in and out. Failed attempts are stored in the database, so the throttle ([`throttled`]) holds
+//! across every task; past it, 429 with a retry time. Every failure and refusal is a security log event.
 
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
@@ -8,11 +8,13 @@ use serde::Deserialize;
 
 use super::guard::{CsrfForm, Staff};
 use super::layout::{admin_page, html as html_response, redirect_with_flash};
-use super::passwords;
-use super::session::{SESSION_COOKIE, private_cookie, random_token, removal_cookie, token_hash};
+use super::session::{
+    DEVICE_COOKIE, SESSION_COOKIE, private_cookie, random_token, read_private, removal_cookie,
+    token_hash,
+};
 use crate::db::staff::{self, LoginAttempt};
 use crate::error::AppError;
-use crate::public::client_ip::{client_ip, is_https};
+use crate::forwarded::{client_ip, is_https};
 use crate::startup::AppState;
 
 #[derive(Deserialize)]
@@ -40,30 +42,20 @@ pub async fn submit(
 ) -> Result<HttpResponse, AppError> {
     let form = form.into_inner();
     let email = form.email.trim().to_lowercase();
-    if email.chars().count() > MAX_EMAIL_CHARS {
-        return Ok(not_signed_in(&email, form.next.as_deref()));
-    }
-    let settings = &state.settings.admin;
-    let ip = client_ip(&req, state.settings.server.trust_proxy_headers)
+    let ip = client_ip(&req, &state.settings.server.trusted_proxies)
         .map(|ip| ip.to_string())
         .unwrap_or_default();
+    if email.chars().count() > MAX_EMAIL_CHARS {
+        security_event("sign-in failed", "email too long", "", &ip);
+        return Ok(not_signed_in(&email, form.next.as_deref()));
+    }
+    let known_device = read_private(&req, &state.session_key, DEVICE_COOKIE)
+        .is_some_and(|remembered| remembered == email);
     let attempt = LoginAttempt::new(&email, &ip);
     staff::begin_login_attempt(&state.db, &attempt).await?;
-    let window = chrono::Duration::minutes(settings.login_window_mins as i64);
-    // These counts include this attempt.
-    let [(by_account, oldest_account), (by_client, oldest_client)] =
-        staff::recent_failures(&state.db, &email, &ip, attempt.at() - window).await?;
-    let throttled_since = match (
-        by_account > settings.login_max_failures_per_account,
-        by_client > settings.login_max_failures_per_client,
-    ) {
-        (true, _) => oldest_account,
-        (_, true) => oldest_client,
-        _ => None,
-    };
-    if let Some(oldest) = throttled_since {
+    if let Some(retry_after) = throttled(&state, &attempt, known_device).await? {
         staff::forget_login_attempt(&state.db, &attempt).await?;
-        let retry_after = (oldest + window - attempt.at()).num_seconds().max(1) as u64;
+        security_event("sign-in throttled", "too many failures", &email, &ip);
         let message = format!(
             "Too many failed sign-ins. Try again in {} minute(s).",
             retry_after.div_ceil(60)
@@ -79,20 +71,31 @@ pub async fn submit(
         return Ok(response);
     }
     let user = staff::find_user_by_email(&state.db, &email).await?;
-    let password_ok = passwords::verify(
-        form.password,
-        user.as_ref().map(|u| u.password_hash.clone()),
-    )
-    .await;
+    let stored_hash = user.as_ref().map(|u| u.password_hash.clone());
+    let password_ok = match state
+        .password_checks
+        .verify(form.password, stored_hash)
+        .await
+    {
+        Ok(ok) => ok,
+        Err(busy) => {
+            // Not the guesser's fault or credit: the attempt never reached the password check.
+            staff::forget_login_attempt(&state.db, &attempt).await?;
+            security_event("sign-in shed", "password checks busy", &email, &ip);
+            return Err(busy);
+        }
+    };
     let Some(user) = user.filter(|u| password_ok && !u.disabled) else {
-        tracing::info!(outcome = "failed", "staff sign-in");
+        security_event("sign-in failed", "wrong email or password", &email, &ip);
         return Ok(not_signed_in(&email, form.next.as_deref()));
     };
     staff::login_attempt_succeeded(&state.db, &attempt).await?;
     let token = random_token();
     staff::create_session(&state.db, &token_hash(&token), user.id, &random_token()).await?;
-    tracing::info!(outcome = "ok", staff_user_id = user.id, "staff sign-in");
-    let secure = is_https(&req, state.settings.server.trust_proxy_headers);
+    tracing::info!(event = "security", outcome = "ok", staff_user_id = user.id, client_ip = %ip, "staff sign-in");
+    let secure = is_https(&req, &state.settings.server.trusted_proxies);
+    let mut device = private_cookie(&state.session_key, DEVICE_COOKIE, email, secure);
+    device.set_max_age(actix_web::cookie::time::Duration::days(KNOWN_DEVICE_DAYS));
     Ok(HttpResponse::SeeOther()
         .insert_header(("Location", safe_next(form.next.as_deref())))
         .cookie(private_cookie(
@@ -101,7 +104,58 @@ pub async fn submit(
             token,
             secure,
         ))
+        .cookie(device)
         .finish())
+}
+
+/// The throttle, counted across every task in the database (this attempt included). A client address gets
+/// a few tries per account and a few more across accounts. The account as a whole gets a bounded number of
+/// tries from devices that never signed in to it: a distributed guesser is capped, while the owner, on a
+/// device that signed in before (a long-lived encrypted cookie), is never locked out by strangers.
+/// Returns the seconds to wait, if this attempt is refused.
+async fn throttled(
+    state: &AppState,
+    attempt: &LoginAttempt<'_>,
+    known_device: bool,
+) -> Result<Option<u64>, AppError> {
+    let settings = &state.settings.admin;
+    let window = chrono::Duration::minutes(settings.login_window_mins as i64);
+    let recent = staff::recent_failures(
+        &state.db,
+        attempt.email,
+        attempt.client_ip,
+        attempt.at() - window,
+    )
+    .await?;
+    let over = |failures: staff::Failures, limit: i64| {
+        (failures.count > limit)
+            .then_some(failures.oldest)
+            .flatten()
+    };
+    let oldest = [
+        over(
+            recent.account_and_client,
+            settings.login_max_failures_per_account_and_client,
+        ),
+        over(recent.client, settings.login_max_failures_per_client),
+        over(recent.account, settings.login_max_failures_per_account).filter(|_| !known_device),
+    ]
+    .into_iter()
+    .flatten()
+    .min();
+    Ok(oldest.map(|oldest| (oldest + window - attempt.at()).num_seconds().max(1) as u64))
+}
+
+/// A sign-in event for the security log: which account and client, never the password.
+fn security_event(what: &str, reason: &str, email: &str, client_ip: &str) {
+    tracing::warn!(
+        event = "security",
+        outcome = what,
+        reason,
+        account = email,
+        client_ip,
+        "staff sign-in"
+    );
 }
 
 pub async fn logout(
@@ -115,6 +169,9 @@ pub async fn logout(
     let _ = response.add_cookie(&removal_cookie(SESSION_COOKIE));
     Ok(response)
 }
+
+/// How long a browser that signed in stays exempt from the account-wide throttle.
+const KNOWN_DEVICE_DAYS: i64 = 180;
 
 /// Longer than any stored address (the column holds 254): refused before it reaches the database.
 const MAX_EMAIL_CHARS: usize = 254;

@@ -1,6 +1,7 @@
 //! The staff area under `/admin`: every route sits behind the one guard in [`guard`]; pages are one file
 //! each; state-changing forms use [`guard::CsrfForm`].
 
+mod account;
 mod bulk;
 mod charts;
 mod dashboard;
@@ -32,6 +33,8 @@ pub const ROUTES: &[(&str, &str)] = &[
     ("GET", "/admin/leads/{id}/delete"),
     ("POST", "/admin/leads/{id}/delete"),
     ("POST", "/admin/logout"),
+    ("GET", "/admin/account/password"),
+    ("POST", "/admin/account/password"),
 ];
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
@@ -43,6 +46,8 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             .route("/login", web::get().to(login::show))
             .route("/login", web::post().to(login::submit))
             .route("/logout", web::post().to(login::logout))
+            .route("/account/password", web::get().to(account::show))
+            .route("/account/password", web::post().to(account::change))
             .route("/setup", web::get().to(setup::show))
             .route("/setup", web::post().to(setup::submit))
             .route("/leads", web::get().to(leads_list::show))

@@ -15,6 +15,8 @@ use crate::db::{DbPool, staff};
 
 pub const SESSION_COOKIE: &str = "rr_staff";
 pub const FLASH_COOKIE: &str = "rr_flash";
+/// Remembers, encrypted, the account this browser last signed in to (see `login::throttled`).
+pub const DEVICE_COOKIE: &str = "rr_device";
 const KEY_SECRET_NAME: &str = "session_key";
 
 /// The cookie key: from `admin.session_key`, else generated once and stored in the database.

@@ -1,5 +1,6 @@
 //! First run: while no staff account exists, boot prints a one-time link (`/admin/setup?token=…`) that
-//! creates the first account. The token is stored hashed, works once, and stops working as soon as any
+//! creates the first account. The token is stored hashed, works once, expires after
+//! `admin.setup_token_ttl_mins` (a task booting later prints a fresh one), and stops working as soon as any
 //! account exists. Operators who prefer the CLI use `ritual-roast staff add` instead.
 
 use actix_web::http::StatusCode;
@@ -10,32 +11,50 @@ use serde::Deserialize;
 use super::layout::{admin_page, html as html_response, redirect_with_flash};
 use super::passwords;
 use super::session::{random_token, token_hash};
+use crate::config::AdminSettings;
 use crate::db::{DbPool, staff};
 use crate::error::AppError;
 use crate::startup::AppState;
 
 const SETUP_SECRET: &str = "setup_token";
 
-/// Called at boot: logs the setup link if this task created the token, or says another task did.
-pub async fn announce_if_needed(db: &DbPool) -> anyhow::Result<()> {
+/// Called at boot: logs the setup link if this task created the token, or says another task did. An
+/// expired token is replaced, so restarting the service is how an operator gets a fresh link.
+pub async fn announce_if_needed(db: &DbPool, settings: &AdminSettings) -> anyhow::Result<()> {
     if staff::count_users(db).await? > 0 {
         return Ok(());
+    }
+    let ttl = ttl(settings);
+    if let Some((stale, created)) = staff::get_secret_created(db, SETUP_SECRET).await?
+        && created + ttl <= staff::now()
+    {
+        staff::take_secret(db, SETUP_SECRET, &stale).await?;
     }
     let token = random_token();
     let ours = token_hash(&token);
     let stored = staff::secret_or_insert(db, SETUP_SECRET, || ours.clone()).await?;
+    let expires_at = staff::get_secret_created(db, SETUP_SECRET)
+        .await?
+        .map(|(_, created)| (created + ttl).and_utc().to_rfc3339());
     if stored == ours {
         tracing::warn!(
             setup_path = format!("/admin/setup?token={token}"),
-            "no staff account exists yet: open this one-time link on this site to create the first one, \
-             or run `ritual-roast staff add --email you@example.com`"
+            expires_at,
+            "no staff account exists yet: open this one-time link on this site to create the first one \
+             before it expires (restart the service for a fresh one), or run \
+             `ritual-roast staff add --email you@example.com`"
         );
     } else {
         tracing::warn!(
+            expires_at,
             "no staff account exists yet: another task printed the one-time setup link; or run `ritual-roast staff add`"
         );
     }
     Ok(())
+}
+
+fn ttl(settings: &AdminSettings) -> chrono::Duration {
+    chrono::Duration::minutes(settings.setup_token_ttl_mins as i64)
 }
 
 #[derive(Deserialize)]
@@ -56,20 +75,24 @@ pub struct SetupForm {
     password: String,
 }
 
-async fn token_is_valid(db: &DbPool, token: &str) -> Result<bool, AppError> {
+async fn token_is_valid(state: &AppState, token: &str) -> Result<bool, AppError> {
+    let db = &state.db;
     if token.is_empty() || staff::count_users(db).await? > 0 {
         return Ok(false);
     }
-    Ok(staff::get_secret(db, SETUP_SECRET)
+    let ttl = ttl(&state.settings.admin);
+    Ok(staff::get_secret_created(db, SETUP_SECRET)
         .await?
-        .is_some_and(|stored| stored == token_hash(token)))
+        .is_some_and(|(stored, created)| {
+            stored == token_hash(token) && created + ttl > staff::now()
+        }))
 }
 
 pub async fn show(
     state: web::Data<AppState>,
     query: web::Query<TokenQuery>,
 ) -> Result<HttpResponse, AppError> {
-    if !token_is_valid(&state.db, &query.token).await? {
+    if !token_is_valid(&state, &query.token).await? {
         return Ok(html_response(StatusCode::NOT_FOUND, invalid_page()));
     }
     Ok(html_response(
@@ -84,7 +107,7 @@ pub async fn submit(
     form: web::Form<SetupForm>,
 ) -> Result<HttpResponse, AppError> {
     let form = form.into_inner();
-    if !token_is_valid(&state.db, &form.token).await? {
+    if !token_is_valid(&state, &form.token).await? {
         return Ok(html_response(StatusCode::NOT_FOUND, invalid_page()));
     }
     let email = form.email.trim().to_lowercase();
@@ -106,7 +129,7 @@ pub async fn submit(
     if !staff::take_secret(&state.db, SETUP_SECRET, &token_hash(&form.token)).await? {
         return Ok(html_response(StatusCode::NOT_FOUND, invalid_page()));
     }
-    let hash = passwords::hash(form.password).await?;
+    let hash = state.password_checks.hash(form.password).await?;
     if !staff::create_user(&state.db, &email, &name, &hash).await? {
         // An operator ran `staff add` with this address meanwhile: that account and its password stand.
         return Ok(html_response(StatusCode::CONFLICT, invalid_page()));
@@ -127,7 +150,7 @@ fn invalid_page() -> Markup {
         None,
         html! {
             h1 { "This setup link is not valid" }
-            p { "It has been used already, or a staff account exists. Sign in at " a href="/admin/login" { "/admin/login" } ", or ask an operator to run " code { "ritual-roast staff add" } "." }
+            p { "It has been used already, it has expired, or a staff account exists. Restart the service for a fresh link, sign in at " a href="/admin/login" { "/admin/login" } ", or ask an operator to run " code { "ritual-roast staff add" } "." }
         },
     )
 }

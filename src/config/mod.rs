@@ -9,6 +9,7 @@ use std::path::PathBuf;
 use config::{Config, Environment, File, FileFormat};
 use serde::Deserialize;
 
+use crate::forwarded::TrustedProxies;
 use crate::sensitive::Sensitive;
 
 const DEFAULT_MYSQL_PORT: u16 = 3306;
@@ -45,8 +46,16 @@ pub struct AdminSettings {
     pub idle_timeout_mins: u64,
     pub absolute_timeout_hours: u64,
     pub login_window_mins: u64,
+    /// Failed sign-ins for one account from devices that never signed in to it; then 429 for such devices.
     pub login_max_failures_per_account: i64,
+    /// Failed sign-ins for one account from one client address.
+    pub login_max_failures_per_account_and_client: i64,
+    /// Failed sign-ins from one client address, whatever the account.
     pub login_max_failures_per_client: i64,
+    /// Argon2 runs (19 MiB each) at once; more sign-ins wait briefly, then get 503 with `Retry-After`.
+    pub max_concurrent_password_checks: usize,
+    /// How long the first-run setup link works after boot.
+    pub setup_token_ttl_mins: u64,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -59,8 +68,15 @@ pub struct ServerSettings {
     pub shutdown_timeout_secs: u64,
     /// Worker threads; 0 means one per CPU.
     pub workers: usize,
-    /// Believe `X-Forwarded-For`/`-Proto` (true behind the ALB, whose security group is the only way in).
-    pub trust_proxy_headers: bool,
+    /// Peers whose `X-Forwarded-For`/`-Proto` we believe (the ALB's subnets); empty = believe nobody.
+    pub trusted_proxies: TrustedProxies,
+    /// A request must arrive whole (headers) this soon after the connection opens or goes idle.
+    pub header_read_timeout_secs: u64,
+    /// A request's body must arrive, and its handler answer, within this; then 408 and the connection closes.
+    pub request_timeout_secs: u64,
+    /// Open connections per worker thread; beyond it the worker stops accepting until one closes. Capped at
+    /// boot to what the file-descriptor limit allows.
+    pub max_connections_per_worker: usize,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -173,6 +189,17 @@ impl Settings {
         if self.database.pool_size == 0 {
             return Err(SettingsError::Invalid(
                 "database.pool_size must be at least 1".into(),
+            ));
+        }
+        if self.admin.max_concurrent_password_checks == 0 {
+            return Err(SettingsError::Invalid(
+                "admin.max_concurrent_password_checks must be at least 1 (each check uses 19 MiB)"
+                    .into(),
+            ));
+        }
+        if self.server.request_timeout_secs == 0 || self.server.header_read_timeout_secs == 0 {
+            return Err(SettingsError::Invalid(
+                "server.request_timeout_secs and server.header_read_timeout_secs must be at least 1".into(),
             ));
         }
         if self.leads.rate_limit_per_minute == 0 {

@@ -150,27 +150,22 @@ pub async fn bulk_status(
     })
 }
 
-/// Deletes leads; their history stays, with a final "deleted" entry naming who did it.
+/// Deletes leads. Their history stays (who changed which status when, and a final "deleted" entry naming
+/// who deleted it) but holds none of the person's data: erasure means erasure, the audit log included.
 pub async fn delete(pool: &DbPool, ids: &[i64], actor: &str) -> DbResult<usize> {
     db_run!(pool, |conn| {
         conn.transaction::<_, DbError, _>(async |conn| {
-            let existing: Vec<(i64, String)> = leads::table
+            let existing: Vec<i64> = leads::table
                 .filter(leads::id.eq_any(ids))
-                .select((leads::id, leads::email))
+                .select(leads::id)
                 .load(conn)
                 .await?;
-            let existing_ids: Vec<i64> = existing.iter().map(|(id, _)| *id).collect();
-            diesel::delete(leads::table.filter(leads::id.eq_any(&existing_ids)))
+            diesel::delete(leads::table.filter(leads::id.eq_any(&existing)))
                 .execute(conn)
                 .await?;
-            for (id, email) in &existing {
+            for id in &existing {
                 diesel::insert_into(lead_events::table)
-                    .values(event(
-                        *id,
-                        actor,
-                        "deleted",
-                        format!("lead {email} deleted"),
-                    ))
+                    .values(event(*id, actor, "deleted", "lead deleted".to_owned()))
                     .execute(conn)
                     .await?;
             }

@@ -61,18 +61,15 @@ impl Stored {
     }
 }
 
-/// Stores a submission once: a second insert with the same form token finds the first row instead.
+/// Stores a submission once: a second insert with the same form token and the same content finds the
+/// first row instead (see [`LeadSubmission::idempotency_key`]).
 /// (MySQL has no `RETURNING`, so the id is read back through the unique token on both backends.)
 pub async fn insert(pool: &DbPool, lead: &LeadSubmission) -> DbResult<Stored> {
     let now = Utc::now().naive_utc();
-    let generated_token;
-    let form_token = match &lead.form_token {
-        Some(token) => token.as_str(),
-        None => {
-            generated_token = uuid::Uuid::new_v4().simple().to_string();
-            generated_token.as_str()
-        }
-    };
+    let key = lead
+        .idempotency_key()
+        .unwrap_or_else(|| uuid::Uuid::new_v4().simple().to_string());
+    let form_token = key.as_str();
     let row = NewLead {
         name: &lead.name,
         email: &lead.email,

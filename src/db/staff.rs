@@ -32,7 +32,7 @@ pub struct SessionRecord {
     pub user: StaffUser,
 }
 
-fn now() -> NaiveDateTime {
+pub fn now() -> NaiveDateTime {
     Utc::now().naive_utc()
 }
 
@@ -286,30 +286,57 @@ pub async fn forget_login_attempt(pool: &DbPool, attempt: &LoginAttempt<'_>) -> 
     })
 }
 
-/// Failed attempts since `since` for this account and for this client: (count, oldest) each.
+/// Failed sign-ins within a window, and the oldest of them (when the window lets go of it).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Failures {
+    pub count: i64,
+    pub oldest: Option<NaiveDateTime>,
+}
+
+/// Failed attempts since `since`: for the account from anywhere, for the account from this client, and
+/// from this client whatever the account.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct RecentFailures {
+    pub account: Failures,
+    pub account_and_client: Failures,
+    pub client: Failures,
+}
+
 pub async fn recent_failures(
     pool: &DbPool,
     email: &str,
     client_ip: &str,
     since: NaiveDateTime,
-) -> DbResult<[(i64, Option<NaiveDateTime>); 2]> {
+) -> DbResult<RecentFailures> {
     use diesel::dsl::{count_star, min};
+    let failures = |(count, oldest)| Failures { count, oldest };
     db_run!(pool, |conn| {
-        let by_account = login_attempts::table
+        let recent = || {
+            login_attempts::table
+                .filter(login_attempts::succeeded.eq(false))
+                .filter(login_attempts::attempted_at.ge(since))
+        };
+        let account = recent()
             .filter(login_attempts::email.eq(email))
-            .filter(login_attempts::succeeded.eq(false))
-            .filter(login_attempts::attempted_at.ge(since))
             .select((count_star(), min(login_attempts::attempted_at)))
             .first(conn)
             .await?;
-        let by_client = login_attempts::table
+        let account_and_client = recent()
+            .filter(login_attempts::email.eq(email))
             .filter(login_attempts::client_ip.eq(client_ip))
-            .filter(login_attempts::succeeded.eq(false))
-            .filter(login_attempts::attempted_at.ge(since))
             .select((count_star(), min(login_attempts::attempted_at)))
             .first(conn)
             .await?;
-        Ok([by_account, by_client])
+        let client = recent()
+            .filter(login_attempts::client_ip.eq(client_ip))
+            .select((count_star(), min(login_attempts::attempted_at)))
+            .first(conn)
+            .await?;
+        Ok(RecentFailures {
+            account: failures(account),
+            account_and_client: failures(account_and_client),
+            client: failures(client),
+        })
     })
 }
 
@@ -342,6 +369,21 @@ pub async fn secret_or_insert(
         }
     })?;
     Ok(get_secret(pool, name).await?.unwrap_or(candidate))
+}
+
+/// A secret and when it was created (one-time tokens expire).
+pub async fn get_secret_created(
+    pool: &DbPool,
+    name: &str,
+) -> DbResult<Option<(String, NaiveDateTime)>> {
+    db_run!(pool, |conn| {
+        Ok(app_secrets::table
+            .find(name)
+            .select((app_secrets::value, app_secrets::created_at))
+            .first(conn)
+            .await
+            .optional()?)
+    })
 }
 
 pub async fn get_secret(pool: &DbPool, name: &str) -> DbResult<Option<String>> {

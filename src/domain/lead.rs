@@ -133,6 +133,31 @@ pub struct LeadSubmission {
     pub form_token: Option<String>,
 }
 
+impl LeadSubmission {
+    /// What makes two submissions "the same": the form token *and* everything the visitor sent. A double
+    /// click or a resend stores one lead; Back → edit → send under the same token is a new enquiry, never
+    /// dropped. Stored in the unique `form_token` column (a SHA-256, 64 hex characters).
+    pub fn idempotency_key(&self) -> Option<String> {
+        use sha2::{Digest, Sha256};
+        let token = self.form_token.as_deref()?;
+        let mut digest = Sha256::new();
+        for part in [
+            token,
+            &self.name,
+            &self.email,
+            &self.phone,
+            self.interest.as_str(),
+            &self.message,
+            if self.consent { "yes" } else { "no" },
+        ] {
+            // Length-prefixed, so no two different payloads concatenate to the same bytes.
+            digest.update((part.len() as u64).to_le_bytes());
+            digest.update(part.as_bytes());
+        }
+        Some(hex::encode(digest.finalize()))
+    }
+}
+
 /// The raw values as typed, kept to re-render the form after a 422.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct LeadFormValues {

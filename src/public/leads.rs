@@ -8,12 +8,12 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use futures_util::StreamExt;
 use serde_json::json;
 
-use super::client_ip;
 use super::landing::{html_response, render};
 use crate::db;
 use crate::domain::form_body;
 use crate::domain::lead::LeadFormValues;
 use crate::error::AppError;
+use crate::forwarded::client_ip;
 use crate::startup::AppState;
 
 pub async fn submit(
@@ -72,7 +72,7 @@ async fn accept_lead(
         Ok(lead) => lead,
         Err(errors) => return Ok(Outcome::Invalid(Box::new(values), errors)),
     };
-    if let Some(ip) = client_ip(req, state.settings.server.trust_proxy_headers) {
+    if let Some(ip) = client_ip(req, &state.settings.server.trusted_proxies) {
         state
             .lead_limiter
             .check(ip)
@@ -126,8 +126,8 @@ fn json_error(error: &AppError) -> HttpResponse {
     use actix_web::ResponseError;
     let (title, next_step) = error.public_message();
     let mut response = HttpResponse::build(error.status_code());
-    if let AppError::TooManyRequests { retry_after_secs } = error {
-        response.insert_header((header::RETRY_AFTER, retry_after_secs.to_string()));
+    if let Some(seconds) = error.retry_after_secs() {
+        response.insert_header((header::RETRY_AFTER, seconds.to_string()));
     }
     if error.status_code().is_server_error() {
         tracing::error!(error = %error, "lead submission failed");

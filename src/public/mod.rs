@@ -1,6 +1,5 @@
 //! What visitors and the load balancer see: the marketing site, the lead form, health endpoints.
 
-pub mod client_ip;
 mod content;
 mod health;
 mod icons;
@@ -11,8 +10,6 @@ mod pages;
 pub mod rate_limit;
 
 use actix_web::web;
-
-pub use client_ip::client_ip;
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.route("/", web::get().to(landing::show))

@@ -74,7 +74,8 @@ async fn the_right_password_signs_in_and_the_wrong_one_does_not() {
 
 #[actix_web::test]
 async fn the_session_cookie_is_encrypted_http_only_strict_and_scoped_to_admin() {
-    let app = spawn_app().await;
+    // Loopback stands in for the ALB, so its X-Forwarded-Proto counts.
+    let app = spawn_app_with(&[("RR_SERVER__TRUSTED_PROXIES", "127.0.0.1")]).await;
     app.create_staff(STAFF_EMAIL, STAFF_PASSWORD).await;
     let response = app.login(STAFF_EMAIL, STAFF_PASSWORD).await;
     let cookie = response.headers()["set-cookie"]

@@ -1,4 +1,4 @@
-use crate::helpers::spawn_app;
+use crate::helpers::{spawn_app, spawn_app_with};
 
 #[actix_web::test]
 async fn health_html_is_a_200_html_page() {
@@ -50,7 +50,7 @@ async fn every_response_carries_a_request_id_and_security_headers() {
 
 #[actix_web::test]
 async fn hsts_is_sent_when_the_load_balancer_says_the_visitor_used_https() {
-    let app = spawn_app().await;
+    let app = spawn_app_with(&[("RR_SERVER__TRUSTED_PROXIES", "127.0.0.1")]).await;
     let response = app
         .client
         .get(app.url("/"))

@@ -5,6 +5,7 @@ mod admin_access;
 mod admin_leads;
 mod admin_list;
 mod assets;
+mod hardening;
 mod health;
 mod helpers;
 mod leads;

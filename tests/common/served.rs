@@ -14,6 +14,16 @@ use std::time::Duration;
 
 pub const BIN: &str = env!("CARGO_BIN_EXE_ritual-roast");
 
+/// The binary with a clean environment over a fresh SQLite file in `dir`, listening on loopback.
+pub fn sqlite_command(dir: &tempfile::TempDir) -> Command {
+    let mut cmd = Command::new(BIN);
+    cmd.env_clear()
+        .env("RR_SERVER__HOST", "127.0.0.1")
+        .env("RR_DATABASE__SQLITE_PATH", dir.path().join("rr.sqlite3"))
+        .current_dir(dir.path());
+    cmd
+}
+
 /// Long enough for a boot that waits on a database (MySQL migrations, a Secrets Manager lookup).
 const LISTEN_WITHIN: Duration = Duration::from_secs(60);
 
@@ -35,6 +45,10 @@ impl Served {
     pub fn start_together(commands: impl IntoIterator<Item = Command>) -> Vec<Self> {
         let launched: Vec<Launched> = commands.into_iter().map(Launched::new).collect();
         launched.into_iter().map(Launched::listening).collect()
+    }
+
+    pub fn pid(&self) -> u32 {
+        self.child.id()
     }
 
     pub fn url(&self, path: &str) -> String {
