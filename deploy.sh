@@ -444,6 +444,9 @@ fi
 # tag cannot change what running tasks pull.
 NEW_IMAGE="$IMAGE_REPO@$DIGEST"
 say "  pushed: $NEW_IMAGE (tag $TAG)"
+# SBOM (scripts/sbom.sh): CycloneDX JSON of the crates in this binary, from Cargo.lock, pushed beside the image
+# as $IMAGE_TAGGED.sbom (a copy stays in target/sbom/).
+change "$SCRIPT_DIR/scripts/sbom.sh" push "$IMAGE_TAGGED" "$DIGEST" || die "could not generate or push the SBOM"
 
 # ---------------------------------------------------------------------------------------------- waiting
 # Polls describe-services, one progress line per poll. Returns 0 once stable on the target ARN, 1 on failure

@@ -54,6 +54,10 @@ ensure_apt musl-gcc musl-tools
 rustup target list --installed 2>/dev/null | grep -q x86_64-unknown-linux-musl || rustup target add x86_64-unknown-linux-musl
 suite "release build (static musl binary)" cargo build --quiet --release --target x86_64-unknown-linux-musl
 
+# cargo-deny (installed by the script when missing) against deny.toml and the RustSec snapshot, offline;
+# THIRD_PARTY.md and the SBOM against Cargo.lock.
+suite "dependency audit, licences, duplicates, notices, SBOM (scripts/deps-check.sh)" scripts/deps-check.sh
+
 for extra in tests/image/run.sh tests/browser/run.sh tests/deploy/run.sh tests/infra/run.sh; do
   [ -x "$extra" ] && suite "$extra" "$extra"
 done
