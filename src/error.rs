@@ -36,7 +36,9 @@ pub enum AppError {
 impl From<DbError> for AppError {
     fn from(error: DbError) -> Self {
         match error {
-            DbError::Unavailable(cause) => AppError::DatabaseUnavailable(cause),
+            DbError::Unavailable(cause) | DbError::ConnectionLost(cause) => {
+                AppError::DatabaseUnavailable(cause)
+            }
             DbError::Query(e) => AppError::Internal(e.into()),
         }
     }

@@ -4,10 +4,10 @@
 
 use std::time::Duration;
 
+use actix_web::Error;
 use actix_web::body::MessageBody;
 use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::middleware::Next;
-use actix_web::Error;
 
 use crate::error::AppError;
 

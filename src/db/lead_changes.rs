@@ -7,8 +7,8 @@ use diesel_async::{AsyncConnection, RunQueryDsl};
 
 use super::schema::{lead_events, leads};
 use super::{DbError, DbPool, DbResult};
-use crate::db_run;
 use crate::domain::LeadStatus;
+use crate::{db_run, db_run_retrying};
 
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = lead_events)]
@@ -63,7 +63,7 @@ fn event(lead_id: i64, actor: &str, action: &'static str, detail: String) -> New
 }
 
 pub async fn edit(pool: &DbPool, id: i64, edit: &LeadEdit, actor: &str) -> DbResult<EditOutcome> {
-    db_run!(pool, |conn| {
+    db_run_retrying!(pool, |conn| {
         conn.transaction::<_, DbError, _>(async |conn| {
             let current: Option<(String, String, i32)> = leads::table
                 .find(id)
@@ -75,7 +75,16 @@ pub async fn edit(pool: &DbPool, id: i64, edit: &LeadEdit, actor: &str) -> DbRes
                 return Ok(EditOutcome::NotFound);
             };
             if version != edit.expected_version {
-                return Ok(EditOutcome::Stale);
+                // One version on and holding exactly this edit: our own save, whose reply was lost with
+                // the connection and which is now being retried. Anything else is someone else's save.
+                let ours = version == edit.expected_version + 1
+                    && status == edit.status.as_str()
+                    && notes == edit.notes;
+                return Ok(if ours {
+                    EditOutcome::Saved
+                } else {
+                    EditOutcome::Stale
+                });
             }
             let mut changes = Vec::new();
             if status != edit.status.as_str() {
@@ -116,7 +125,7 @@ pub async fn bulk_status(
     status: LeadStatus,
     actor: &str,
 ) -> DbResult<usize> {
-    db_run!(pool, |conn| {
+    db_run_retrying!(pool, |conn| {
         conn.transaction::<_, DbError, _>(async |conn| {
             let changing: Vec<(i64, String)> = leads::table
                 .filter(leads::id.eq_any(ids))
@@ -186,7 +195,7 @@ pub async fn record_created(pool: &DbPool, id: i64, actor: &str) -> DbResult<()>
 }
 
 pub async fn history(pool: &DbPool, lead_id: i64) -> DbResult<Vec<LeadEvent>> {
-    db_run!(pool, |conn| {
+    db_run_retrying!(pool, |conn| {
         Ok(lead_events::table
             .filter(lead_events::lead_id.eq(lead_id))
             .order(lead_events::id.desc())

@@ -9,7 +9,7 @@ use diesel_async::RunQueryDsl;
 use super::leads::Lead;
 use super::schema::leads;
 use super::{DbPool, DbResult};
-use crate::db_run;
+use crate::db_run_retrying;
 use crate::domain::{Interest, LeadStatus};
 
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -197,7 +197,7 @@ pub async fn page(
     limit: i64,
     plan: PagePlan,
 ) -> DbResult<Vec<Lead>> {
-    db_run!(pool, |conn| {
+    db_run_retrying!(pool, |conn| {
         let query = ordered_page!(filtered!(filter), sort, after, plan);
         Ok(query
             .select(Lead::as_select())
@@ -209,7 +209,7 @@ pub async fn page(
 
 /// Counts matches up to `cap` (a list page says "10000+" rather than counting a million rows per view).
 pub async fn count_up_to(pool: &DbPool, filter: &LeadFilter, cap: i64) -> DbResult<(i64, bool)> {
-    let ids: Vec<i64> = db_run!(pool, |conn| {
+    let ids: Vec<i64> = db_run_retrying!(pool, |conn| {
         Ok::<_, super::DbError>(
             filtered!(filter)
                 .select(leads::id)
@@ -223,7 +223,7 @@ pub async fn count_up_to(pool: &DbPool, filter: &LeadFilter, cap: i64) -> DbResu
 }
 
 pub async fn count_by_status(pool: &DbPool) -> DbResult<Vec<(String, i64)>> {
-    db_run!(pool, |conn| {
+    db_run_retrying!(pool, |conn| {
         Ok(leads::table
             .group_by(leads::status)
             .select((leads::status, diesel::dsl::count_star()))
@@ -244,7 +244,7 @@ pub struct DayCount {
 pub async fn per_day_since(pool: &DbPool, since: NaiveDate) -> DbResult<Vec<DayCount>> {
     const SQL: &str = "SELECT CAST(DATE(created_at) AS CHAR) AS day, COUNT(*) AS leads FROM leads \
          WHERE created_at >= ? GROUP BY DATE(created_at) ORDER BY day";
-    db_run!(pool, |conn| {
+    db_run_retrying!(pool, |conn| {
         Ok(diesel::sql_query(SQL)
             .bind::<diesel::sql_types::Timestamp, _>(day_start(since))
             .load(conn)

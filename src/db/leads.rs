@@ -7,7 +7,7 @@ use diesel_async::RunQueryDsl;
 
 use super::schema::leads;
 use super::{DbPool, DbResult};
-use crate::db_run;
+use crate::db_run_retrying;
 use crate::domain::LeadSubmission;
 
 #[derive(Debug, Clone, Queryable, Selectable)]
@@ -84,7 +84,7 @@ pub async fn insert(pool: &DbPool, lead: &LeadSubmission) -> DbResult<Stored> {
         created_at: now,
         updated_at: now,
     };
-    db_run!(pool, |conn| {
+    db_run_retrying!(pool, |conn| {
         let created = match diesel::insert_into(leads::table)
             .values(&row)
             .execute(conn)
@@ -108,7 +108,7 @@ pub async fn insert(pool: &DbPool, lead: &LeadSubmission) -> DbResult<Stored> {
 }
 
 pub async fn find(pool: &DbPool, id: i64) -> DbResult<Option<Lead>> {
-    db_run!(pool, |conn| {
+    db_run_retrying!(pool, |conn| {
         Ok(leads::table
             .find(id)
             .select(Lead::as_select())
@@ -119,7 +119,7 @@ pub async fn find(pool: &DbPool, id: i64) -> DbResult<Option<Lead>> {
 }
 
 pub async fn count(pool: &DbPool) -> DbResult<i64> {
-    db_run!(pool, |conn| {
+    db_run_retrying!(pool, |conn| {
         Ok(leads::table.count().get_result(conn).await?)
     })
 }

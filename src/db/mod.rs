@@ -14,7 +14,9 @@ pub mod schema;
 mod sqlite;
 pub mod staff;
 
-use std::time::Duration;
+use std::sync::LazyLock;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
 
 use diesel_async::AsyncMysqlConnection;
 use diesel_async::pooled_connection::deadpool::Pool;
@@ -38,8 +40,61 @@ pub enum DbError {
     /// No connection could be had: the database is down, unreachable or refusing us. Answered with 503.
     #[error("the database is unavailable: {0}")]
     Unavailable(String),
+    /// The connection died under the query (failover, KILL, proxy restart, idle timeout) or now points at
+    /// a read-only server. The connection is discarded; work that is safe to repeat is retried on a fresh
+    /// one ([`db_run_retrying!`]); otherwise answered with 503.
+    #[error("the database connection was lost: {0}")]
+    ConnectionLost(String),
     #[error(transparent)]
     Query(diesel::result::Error),
+}
+
+/// Fresh-connection retries for work that is safe to repeat, after the first try: bounded, so a database
+/// that keeps dropping us costs two short pauses, never a retry storm.
+pub const RETRIES_ON_LOST_CONNECTION: u32 = 3;
+
+/// The pause before retry `attempt` (1-based): long enough for a failover's DNS flip to begin, short
+/// enough to stay well inside the request deadline.
+pub fn retry_pause(attempt: u32) -> Duration {
+    Duration::from_millis(25 * 4u64.pow(attempt.saturating_sub(1)))
+}
+
+/// Returns a pooled connection after use, or discards it when it was lost: a dead or read-only
+/// connection must never reach the next request.
+#[doc(hidden)]
+pub fn release<M: deadpool::managed::Manager, T>(
+    pooled: deadpool::managed::Object<M>,
+    result: &DbResult<T>,
+) {
+    if matches!(result, Err(DbError::ConnectionLost(_))) {
+        LAST_CONNECTION_LOSS.note();
+        drop(deadpool::managed::Object::take(pooled));
+    }
+}
+
+/// When a connection was last lost. A failover or a mass `KILL` takes every pooled connection at once, so
+/// after one loss each pooled connection last used before it must prove itself (a ping) before its next
+/// request; otherwise a retry would just pick the next dead connection.
+pub(crate) static LAST_CONNECTION_LOSS: LossClock = LossClock(AtomicU64::new(0));
+
+pub(crate) struct LossClock(AtomicU64);
+
+static CLOCK_START: LazyLock<Instant> = LazyLock::new(Instant::now);
+
+impl LossClock {
+    fn note(&self) {
+        self.0.store(
+            CLOCK_START.elapsed().as_millis() as u64 + 1,
+            Ordering::Relaxed,
+        );
+    }
+
+    /// Whether a connection idle for `idle` was last used before the most recent loss.
+    pub(crate) fn since_last_use(&self, idle: Duration) -> bool {
+        let loss = self.0.load(Ordering::Relaxed);
+        let last_used = CLOCK_START.elapsed().saturating_sub(idle).as_millis() as u64;
+        loss != 0 && last_used < loss
+    }
 }
 
 impl From<diesel::result::Error> for DbError {
@@ -47,15 +102,15 @@ impl From<diesel::result::Error> for DbError {
         use diesel::result::{DatabaseErrorKind, Error};
         match error {
             Error::DatabaseError(DatabaseErrorKind::ClosedConnection, info) => {
-                DbError::Unavailable(info.message().to_owned())
+                DbError::ConnectionLost(info.message().to_owned())
             }
-            Error::BrokenTransactionManager => DbError::Unavailable(error.to_string()),
+            Error::BrokenTransactionManager => DbError::ConnectionLost(error.to_string()),
             // diesel-async reports a dropped MySQL connection (I/O or driver error) as an `Unknown`
-            // database error carrying the driver's text; that is an outage, not a bad query.
+            // database error carrying the driver's text; that is a lost connection, not a bad query.
             Error::DatabaseError(DatabaseErrorKind::Unknown, info)
                 if is_lost_connection(info.message()) =>
             {
-                DbError::Unavailable(info.message().to_owned())
+                DbError::ConnectionLost(info.message().to_owned())
             }
             other => DbError::Query(other),
         }
@@ -63,36 +118,95 @@ impl From<diesel::result::Error> for DbError {
 }
 
 fn is_lost_connection(message: &str) -> bool {
-    message.starts_with("Input/output error")
-        || message.contains("Connection to the server is closed")
-        || message.contains("connection was closed")
-        || message.contains("Lost connection")
+    const SIGNS: &[&str] = &[
+        "Connection to the server is closed",
+        "connection was closed",
+        "Lost connection",
+        "server has gone away",
+        // KILL <id> (ER_CONNECTION_KILLED) and KILL QUERY (ER_QUERY_INTERRUPTED).
+        "Connection was killed",
+        "execution was interrupted",
+        // The old primary after a Multi-AZ failover, still reachable, now read-only (1290, 1792).
+        "--read-only option",
+        "READ ONLY transaction",
+        "Broken pipe",
+        "Connection reset",
+    ];
+    message.contains("Input/output error") || SIGNS.iter().any(|sign| message.contains(sign))
 }
 
 impl<E: std::fmt::Display> From<deadpool::managed::PoolError<E>> for DbError {
     fn from(error: deadpool::managed::PoolError<E>) -> Self {
-        DbError::Unavailable(error.to_string())
+        let message = error.to_string();
+        // A new connection cut mid-handshake (the database is there, the link blinked) is worth another
+        // try; refused or timed out means down, and waiting longer would not help.
+        let down = message.contains("Connection refused") || message.contains("Timeout");
+        if !down && is_lost_connection(&message) {
+            DbError::ConnectionLost(message)
+        } else {
+            DbError::Unavailable(message)
+        }
     }
 }
 
 /// Runs the same diesel code against whichever backend `$pool` holds, with `$conn` bound to a pooled
-/// connection of the right type. The block must evaluate to a `DbResult`.
+/// connection of the right type. The block must evaluate to a `DbResult`. A connection lost under the
+/// block is discarded, never returned to the pool.
 #[macro_export]
 macro_rules! db_run {
     ($pool:expr, |$conn:ident| $body:block) => {
         match $pool {
             $crate::db::DbPool::Sqlite(pool) => {
                 let mut pooled = pool.get().await.map_err($crate::db::DbError::from)?;
-                let $conn = &mut *pooled;
-                $body
+                let result: $crate::db::DbResult<_> = async {
+                    let $conn = &mut *pooled;
+                    $body
+                }
+                .await;
+                $crate::db::release(pooled, &result);
+                result
             }
             $crate::db::DbPool::Mysql(pool) => {
                 let mut pooled = pool.get().await.map_err($crate::db::DbError::from)?;
-                let $conn = &mut *pooled;
-                $body
+                let result: $crate::db::DbResult<_> = async {
+                    let $conn = &mut *pooled;
+                    $body
+                }
+                .await;
+                $crate::db::release(pooled, &result);
+                result
             }
         }
     };
+}
+
+/// [`db_run!`] for work that is safe to repeat (reads, idempotent writes such as the lead insert): when
+/// the connection is lost under it, it runs again on a fresh connection, at most
+/// [`RETRIES_ON_LOST_CONNECTION`] more times, after a short pause. "Database down" is not retried: the
+/// pool already waited `connect_timeout_secs` for a connection.
+#[macro_export]
+macro_rules! db_run_retrying {
+    ($pool:expr, |$conn:ident| $body:block) => {{
+        let mut attempt = 0;
+        loop {
+            let result: $crate::db::DbResult<_> =
+                async { $crate::db_run!($pool, |$conn| $body) }.await;
+            match result {
+                Err($crate::db::DbError::ConnectionLost(cause))
+                    if attempt < $crate::db::RETRIES_ON_LOST_CONNECTION =>
+                {
+                    attempt += 1;
+                    tracing::warn!(
+                        attempt,
+                        cause,
+                        "database connection lost; retrying on a fresh one"
+                    );
+                    tokio::time::sleep($crate::db::retry_pause(attempt)).await;
+                }
+                other => break other,
+            }
+        }
+    }};
 }
 
 impl DbPool {

@@ -8,7 +8,7 @@ use diesel_async::RunQueryDsl;
 
 use super::schema::{app_secrets, login_attempts, staff_sessions, staff_users};
 use super::{DbPool, DbResult};
-use crate::db_run;
+use crate::{db_run, db_run_retrying};
 
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = staff_users)]
@@ -37,13 +37,13 @@ pub fn now() -> NaiveDateTime {
 }
 
 pub async fn count_users(pool: &DbPool) -> DbResult<i64> {
-    db_run!(pool, |conn| {
+    db_run_retrying!(pool, |conn| {
         Ok(staff_users::table.count().get_result(conn).await?)
     })
 }
 
 pub async fn list_users(pool: &DbPool) -> DbResult<Vec<StaffUser>> {
-    db_run!(pool, |conn| {
+    db_run_retrying!(pool, |conn| {
         Ok(staff_users::table
             .order(staff_users::email)
             .select(StaffUser::as_select())
@@ -53,7 +53,7 @@ pub async fn list_users(pool: &DbPool) -> DbResult<Vec<StaffUser>> {
 }
 
 pub async fn find_user_by_email(pool: &DbPool, email: &str) -> DbResult<Option<StaffUser>> {
-    db_run!(pool, |conn| {
+    db_run_retrying!(pool, |conn| {
         Ok(staff_users::table
             .filter(staff_users::email.eq(email))
             .select(StaffUser::as_select())
@@ -167,7 +167,7 @@ pub async fn create_session(
 
 pub async fn find_session(pool: &DbPool, id_hash: &str) -> DbResult<Option<SessionRecord>> {
     let row: Option<(String, String, NaiveDateTime, NaiveDateTime, StaffUser)> =
-        db_run!(pool, |conn| {
+        db_run_retrying!(pool, |conn| {
             Ok::<_, super::DbError>(
                 staff_sessions::table
                     .inner_join(staff_users::table)
@@ -197,7 +197,7 @@ pub async fn find_session(pool: &DbPool, id_hash: &str) -> DbResult<Option<Sessi
 
 pub async fn touch_session(pool: &DbPool, id_hash: &str) -> DbResult<()> {
     let now = now();
-    db_run!(pool, |conn| {
+    db_run_retrying!(pool, |conn| {
         diesel::update(staff_sessions::table.find(id_hash))
             .set(staff_sessions::last_seen_at.eq(now))
             .execute(conn)
@@ -207,7 +207,7 @@ pub async fn touch_session(pool: &DbPool, id_hash: &str) -> DbResult<()> {
 }
 
 pub async fn delete_session(pool: &DbPool, id_hash: &str) -> DbResult<()> {
-    db_run!(pool, |conn| {
+    db_run_retrying!(pool, |conn| {
         diesel::delete(staff_sessions::table.find(id_hash))
             .execute(conn)
             .await?;
@@ -268,7 +268,7 @@ pub async fn begin_login_attempt(pool: &DbPool, attempt: &LoginAttempt<'_>) -> D
 }
 
 pub async fn login_attempt_succeeded(pool: &DbPool, attempt: &LoginAttempt<'_>) -> DbResult<()> {
-    db_run!(pool, |conn| {
+    db_run_retrying!(pool, |conn| {
         diesel::update(this_attempt!(attempt))
             .set(login_attempts::succeeded.eq(true))
             .execute(conn)
@@ -280,7 +280,7 @@ pub async fn login_attempt_succeeded(pool: &DbPool, attempt: &LoginAttempt<'_>) 
 /// A refused attempt (already throttled) is not counted again: the wait ends when the failures that
 /// caused it leave the window, however often the form is sent meanwhile.
 pub async fn forget_login_attempt(pool: &DbPool, attempt: &LoginAttempt<'_>) -> DbResult<()> {
-    db_run!(pool, |conn| {
+    db_run_retrying!(pool, |conn| {
         diesel::delete(this_attempt!(attempt)).execute(conn).await?;
         Ok(())
     })
@@ -310,7 +310,7 @@ pub async fn recent_failures(
 ) -> DbResult<RecentFailures> {
     use diesel::dsl::{count_star, min};
     let failures = |(count, oldest)| Failures { count, oldest };
-    db_run!(pool, |conn| {
+    db_run_retrying!(pool, |conn| {
         let recent = || {
             login_attempts::table
                 .filter(login_attempts::succeeded.eq(false))
@@ -376,7 +376,7 @@ pub async fn get_secret_created(
     pool: &DbPool,
     name: &str,
 ) -> DbResult<Option<(String, NaiveDateTime)>> {
-    db_run!(pool, |conn| {
+    db_run_retrying!(pool, |conn| {
         Ok(app_secrets::table
             .find(name)
             .select((app_secrets::value, app_secrets::created_at))
@@ -387,7 +387,7 @@ pub async fn get_secret_created(
 }
 
 pub async fn get_secret(pool: &DbPool, name: &str) -> DbResult<Option<String>> {
-    db_run!(pool, |conn| {
+    db_run_retrying!(pool, |conn| {
         Ok(app_secrets::table
             .find(name)
             .select(app_secrets::value)

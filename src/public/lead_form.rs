@@ -24,7 +24,11 @@ impl LeadFormView<'_> {
                 (hidden)
                 @if !self.errors.is_empty() {
                     div.notice.notice--error role="alert" data-testid="form-errors" tabindex="-1" {
-                        p { "Please check the highlighted fields below." }
+                        @if let Some(message) = self.errors.first("form") {
+                            p { (message) }
+                        } @else {
+                            p { "Please check the highlighted fields below." }
+                        }
                         @if let Some(message) = self.errors.first("form_token") {
                             p { (message) }
                         }

@@ -34,6 +34,8 @@ pub async fn submit(
             StatusCode::UNPROCESSABLE_ENTITY,
             render(&values, &errors),
         )),
+        Ok(Outcome::NotNow(_, error)) if json => Ok(json_error(&error)),
+        Ok(Outcome::NotNow(values, error)) => Ok(try_again_later(&values, &error)),
         Err(error) if json => Ok(json_error(&error)),
         Err(error) => Err(error),
     }
@@ -42,6 +44,8 @@ pub async fn submit(
 enum Outcome {
     Stored(i64),
     Invalid(Box<LeadFormValues>, crate::domain::FieldErrors),
+    /// Valid, but the database could not take it now: nothing stored, the visitor keeps what they typed.
+    NotNow(Box<LeadFormValues>, AppError),
 }
 
 async fn accept_lead(
@@ -78,7 +82,17 @@ async fn accept_lead(
             .check(ip)
             .map_err(|retry_after_secs| AppError::TooManyRequests { retry_after_secs })?;
     }
-    let stored = db::leads::insert(&state.db, &lead).await?;
+    let stored = match db::leads::insert(&state.db, &lead).await {
+        Ok(stored) => stored,
+        Err(error) => {
+            let error = AppError::from(error);
+            if error.retry_after_secs().is_none() {
+                return Err(error);
+            }
+            tracing::warn!(error = %error, "lead not stored: the database is unavailable");
+            return Ok(Outcome::NotNow(Box::new(values), error));
+        }
+    };
     tracing::info!(
         lead_id = stored.id(),
         created = matches!(stored, db::leads::Stored::Created(_)),
@@ -120,6 +134,23 @@ async fn read_limited(mut payload: web::Payload, limit: usize) -> Result<Vec<u8>
         body.extend_from_slice(&chunk);
     }
     Ok(body)
+}
+
+/// The form again, as typed, with a note at the top: 503 with `Retry-After`.
+fn try_again_later(values: &LeadFormValues, error: &AppError) -> HttpResponse {
+    use actix_web::ResponseError;
+    let mut errors = crate::domain::FieldErrors::default();
+    errors.add(
+        "form",
+        "We could not save your message just now. Please try again in a moment: everything you typed is still here.",
+    );
+    let mut response = html_response(error.status_code(), render(values, &errors));
+    if let Some(seconds) = error.retry_after_secs() {
+        response
+            .headers_mut()
+            .insert(header::RETRY_AFTER, header::HeaderValue::from(seconds));
+    }
+    response
 }
 
 fn json_error(error: &AppError) -> HttpResponse {

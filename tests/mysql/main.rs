@@ -3,6 +3,7 @@
 //! Without `RR_TEST_MYSQL_URL` these tests fail under CI and are skipped (loudly) elsewhere.
 
 mod boot;
+mod faults;
 mod outage;
 mod proxy;
 #[path = "../common/served.rs"]

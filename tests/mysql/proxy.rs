@@ -55,6 +55,12 @@ impl ChaosProxy {
         self.generation.send_modify(|g| *g += 1);
     }
 
+    /// Drops every open connection but keeps accepting new ones: a failover, a proxy restart or a
+    /// DBA's KILL of everything, as the app sees it.
+    pub fn drop_connections(&self) {
+        self.generation.send_modify(|g| *g += 1);
+    }
+
     pub fn restore(&self) {
         self.up.store(true, Ordering::SeqCst);
     }

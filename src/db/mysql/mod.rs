@@ -12,7 +12,7 @@ use std::time::{Duration, Instant};
 use anyhow::Context;
 use diesel_async::AsyncMysqlConnection;
 use diesel_async::pooled_connection::deadpool::Pool;
-use diesel_async::pooled_connection::{AsyncDieselConnectionManager, ManagerConfig};
+use diesel_async::pooled_connection::{AsyncDieselConnectionManager, ManagerConfig, PoolError};
 use futures_util::FutureExt;
 
 pub use connector::MysqlConnector;
@@ -22,6 +22,11 @@ use crate::config::{DatabaseSettings, MysqlTarget};
 use crate::secrets::SecretSource;
 
 const MAX_BACKOFF: Duration = Duration::from_secs(5);
+/// A connection idle this long is pinged (`DO 1`, one round trip) before a request gets it: one killed
+/// while idle (failover, `wait_timeout`, a DBA's KILL) is replaced instead of failing the request.
+/// Busier connections skip the ping, unless a connection was lost since their last use; a loss under load
+/// is caught by the retry in `db_run_retrying!`.
+const PING_WHEN_IDLE_FOR: Duration = Duration::from_secs(2);
 
 pub(super) async fn pool(
     target: &MysqlTarget,
@@ -98,6 +103,25 @@ fn build_pool(
             }
             Ok(())
         }))
+        .pre_recycle(deadpool::managed::Hook::async_fn(
+            |conn: &mut AsyncMysqlConnection, metrics| {
+                let idle = metrics.last_used() >= PING_WHEN_IDLE_FOR
+                    || super::LAST_CONNECTION_LOSS.since_last_use(metrics.last_used());
+                Box::pin(async move {
+                    let ping: deadpool::managed::HookResult<PoolError> = match idle {
+                        false => Ok(()),
+                        true => diesel_async::SimpleAsyncConnection::batch_execute(conn, "DO 1")
+                            .await
+                            .map_err(|e| {
+                                deadpool::managed::HookError::Message(
+                                    format!("an idle connection failed its ping: {e}").into(),
+                                )
+                            }),
+                    };
+                    ping
+                })
+            },
+        ))
         .max_size(settings.pool_size)
         .wait_timeout(Some(timeout))
         .create_timeout(Some(timeout))
