@@ -73,7 +73,8 @@ build_image() {
   ctx=$(mktemp -d /tmp/rr-image.XXXXXX)
   cp "$bin" "$ctx/ritual-roast"
   cp Dockerfile.scratch "$ctx/Dockerfile"
-  docker build -q --build-arg BINARY=ritual-roast -t "$tag" "$ctx" >/dev/null
+  local out # the legacy builder's deprecation notice is noise; the output matters only on failure
+  out=$(docker build -q --build-arg BINARY=ritual-roast -t "$tag" "$ctx" 2>&1) || { echo "$out"; return 1; }
 }
 
 image_field() { docker image inspect -f "$1" "$tag"; }

@@ -142,8 +142,9 @@ build_image() { # the image exactly as deploy.sh builds it: a one-file context, 
   mkdir -p "$work/context"
   cp "$bin" "$work/context/ritual-roast"
   cp Dockerfile.scratch "$work/context/Dockerfile"
-  docker build -q --build-arg BINARY=ritual-roast -t "$run_id:image" "$work/context" >/dev/null ||
-    fatal "Dockerfile.scratch did not build"
+  local out # the legacy builder's deprecation notice is noise; the output matters only on failure
+  out=$(docker build -q --build-arg BINARY=ritual-roast -t "$run_id:image" "$work/context" 2>&1) ||
+    { echo "$out"; fatal "Dockerfile.scratch did not build"; }
 }
 
 # --- the task ----------------------------------------------------------------------------------------------------
