@@ -38,9 +38,11 @@ printf 'subjectAltName=DNS:localhost,IP:127.0.0.1%s\n' "${RR_TEST_MARIADB_HOSTNA
 openssl x509 -req -in "$tls/server.csr" -CA "$tls/ca.pem" -CAkey "$tls/ca.key" -CAcreateserial -days 2 \
   -extfile "$tls/san.ext" -out "$tls/server.pem" 2>/dev/null
 
-mariadb-install-db --no-defaults --datadir="$dir/data" --auth-root-authentication-method=socket \
+# A private tmpdir: concurrent installs sharing /tmp were seen to fail ("Error on delete of '/tmp/#sql-temptable…'").
+mkdir -p "$dir/tmp"
+mariadb-install-db --no-defaults --datadir="$dir/data" --tmpdir="$dir/tmp" --auth-root-authentication-method=socket \
   --skip-test-db --user=root >"$dir/install.log" 2>&1 || { cat "$dir/install.log" >&2; exit 1; }
-mariadbd --no-defaults --datadir="$dir/data" --socket="$dir/sock" --port="$port" --bind-address="$bind" \
+mariadbd --no-defaults --datadir="$dir/data" --tmpdir="$dir/tmp" --socket="$dir/sock" --port="$port" --bind-address="$bind" \
   --user=root --pid-file="$dir/pid" --log-error="$dir/error.log" --max-connections=2000 \
   --innodb-buffer-pool-size=256M --innodb-flush-log-at-trx-commit=2 --skip-log-bin \
   --ssl-ca="$tls/ca.pem" --ssl-cert="$tls/server.pem" --ssl-key="$tls/server.key" "${extra_args[@]}" >/dev/null 2>&1 &

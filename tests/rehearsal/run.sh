@@ -12,7 +12,9 @@
 # and a clean stop on SIGTERM within the task's stopTimeout.
 #
 # RR_REHEARSAL_BREAK=<mode> breaks one thing on purpose, to see that the checks can fail: wrong-ca, no-tls,
-# no-alter-user (rotation without the database side), wrong-port, root, writable, sigkill.
+# no-alter-user (rotation without the database side), no-secret-update (the database side only, which is what an
+# app that reads its password once at boot sees), no-kill (the app's connections survive the rotation),
+# wrong-port, root, writable, sigkill.
 # Installs what it needs (apt: mariadb-server, openssl, curl, python3-boto3 via pip's moto[server]); fails, never
 # skips, when something is missing. Prints "N passed, M failed" last; exits non-zero unless everything passed.
 
@@ -111,8 +113,10 @@ start_network() { # sets gateway: the host's address on the new bridge, where Ma
 start_mariadb() { # sets the RR_TEST_MARIADB_* and RR_TEST_MYSQL_* variables
   local args="--require-secure-transport=ON"  # like RDS with require_secure_transport=1
   [ "$break_mode" = no-tls ] && args="--skip-ssl"
-  eval "$(RR_TEST_MARIADB_BIND=$gateway RR_TEST_MARIADB_PORT=3306 RR_TEST_MARIADB_HOSTNAME=$db_host \
-    RR_TEST_MARIADB_ARGS=$args scripts/mariadb-test-server.sh)" || fatal "MariaDB did not start on $gateway:3306"
+  local exports # captured first: `eval "$(…)"` would hide the script's failure behind eval's own success
+  exports=$(RR_TEST_MARIADB_BIND=$gateway RR_TEST_MARIADB_PORT=3306 RR_TEST_MARIADB_HOSTNAME=$db_host \
+    RR_TEST_MARIADB_ARGS=$args scripts/mariadb-test-server.sh) || fatal "MariaDB did not start on $gateway:3306"
+  eval "$exports"
   # Like an RDS master user: any client host, all rights on the application's database.
   sql "CREATE DATABASE $database CHARACTER SET utf8mb4;
        CREATE USER '$app_user'@'%' IDENTIFIED BY '$first_password';
@@ -249,12 +253,18 @@ app_connection_ids() { sql "SELECT id FROM information_schema.PROCESSLIST WHERE 
 
 rotate_password() { # new password — single-user rotation, step by step as the RDS rotation function does it
   local version
-  version=$(secret pending "$secret_arn" "$app_user" "$1") || return 1                   # createSecret
+  if [ "$break_mode" != no-secret-update ]; then
+    version=$(secret pending "$secret_arn" "$app_user" "$1") || return 1                   # createSecret
+  fi
   [ "$break_mode" = no-alter-user ] || sql "ALTER USER '$app_user'@'%' IDENTIFIED BY '$1'" # setSecret
-  secret promote "$secret_arn" "$version"                                                  # finishSecret
+  [ "$break_mode" = no-secret-update ] || secret promote "$secret_arn" "$version"          # finishSecret
 }
 
-kill_connections() { local id; for id in "$@"; do sql "KILL CONNECTION $id" 2>/dev/null; done; }
+kill_connections() { # ids... — forces the app to open new connections, which must use the new password
+  [ "$break_mode" = no-kill ] && return 0
+  local id
+  for id in "$@"; do sql "KILL CONNECTION $id" 2>/dev/null; done
+}
 
 only_new_connections() { # killed ids... — the app holds connections now, none of them a killed one
   local now id
