@@ -60,7 +60,8 @@ free_port() { python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1
 
 # --- the binary and the image ------------------------------------------------------------------------------------
 
-statically_linked() { file "$bin" | grep -q "static-pie linked\|statically linked"; }
+# Outputs are read whole before grep: with pipefail, `producer | grep -q` can fail by SIGPIPE when grep stops early.
+statically_linked() { grep -q "static-pie linked\|statically linked" <<<"$(file "$bin")"; }
 
 no_dynamic_dependencies() { # readelf must run: a missing or failing readelf is a failure, not a pass
   local headers dynamic
@@ -136,7 +137,7 @@ run_with_mysql() { # name, port, extra docker flags...
     -e DATABASE_URL="${RR_TEST_MYSQL_URL%/*}/$db" "$tag" >/dev/null
 }
 
-readyz_up_to_date() { curl -s -m 5 "$1/readyz" | grep -q '"up_to_date":true'; }
+readyz_up_to_date() { grep -q '"up_to_date":true' <<<"$(curl -s -m 5 "$1/readyz")"; }
 
 post_lead() { # base url, email — prints the acknowledged id
   curl -s -m 10 -H 'Accept: application/json' --data "name=Image+Test&email=${2/@/%40}&interest=beans" "$1/leads" |
@@ -162,15 +163,19 @@ root_filesystem_unchanged() { # container — it must still be running, or its d
 
 # Control for the check above: the same image run as root with the default SQLite file does write (/data), and
 # `docker diff` must show it — otherwise an empty diff would mean nothing.
-diff_sees_a_write() {
+diff_sees_a_write() { # polls for up to 15 s: the file appears once the app has migrated its database
   docker run -d --name "$run_id-control" --user 0:0 "$tag" >/dev/null || return 1
-  wait_for "$run_id-control" "http://$(container_ip "$run_id-control"):$declared_port/health.html" &&
-    docker diff "$run_id-control" | grep -q '^A /data/ritual-roast.sqlite3$'
+  local _
+  for _ in $(seq 1 75); do
+    grep -q '^A /data/ritual-roast.sqlite3$' <<<"$(docker diff "$run_id-control")" && return 0
+    sleep 0.2
+  done
+  return 1
 }
 
 stop_cleanly() { # container — SIGTERM, exit code 0, and the log says so
   docker stop -t 20 "$1" >/dev/null
-  [ "$(docker inspect -f '{{.State.ExitCode}}' "$1")" = 0 ] && docker logs "$1" 2>&1 | grep -q "stopped cleanly"
+  [ "$(docker inspect -f '{{.State.ExitCode}}' "$1")" = 0 ] && grep -q "stopped cleanly" <<<"$(docker logs "$1" 2>&1)"
 }
 
 main() {

@@ -2,7 +2,8 @@
 # Production rehearsal: the scratch image run the way the ECS task definition in infra/ritual-roast.yaml runs it,
 # as far as one Docker host allows:
 #   - a bridge network of its own; the app is probed on its container IP and the task's port, as the ALB probes
-#     a task's network interface; privileged ports stay privileged (no sysctl lifts them, as on Fargate);
+#     a task's network interface; only the task definition's systemControls lift the privileged-port limit (Docker
+#     alone would lift it for every container, Fargate does not);
 #   - only the task definition's environment (DB_SERVER as a host name, DB_DATABASE, SECRET_NAME as the secret's
 #     ARN, AWS_REGION, PORT), plus the stand-ins for what AWS provides (`stand_ins` below);
 #   - the database password from Secrets Manager (moto), MariaDB on 3306 requiring TLS, with a certificate for
@@ -11,11 +12,18 @@
 # then checks /health.html, /readyz, a stored lead, a single-user password rotation followed by new connections,
 # and a clean stop on SIGTERM within the task's stopTimeout.
 #
-# RR_REHEARSAL_BREAK=<mode> breaks one thing on purpose, to see that the checks can fail: wrong-ca, no-tls,
-# no-alter-user (rotation without the database side), no-secret-update (the database side only, which is what an
-# app that reads its password once at boot sees), no-kill (the app's connections survive the rotation),
-# wrong-port, root, writable, sigkill.
-# Installs what it needs (apt: mariadb-server, openssl, curl, python3-boto3 via pip's moto[server]); fails, never
+# RR_REHEARSAL_BREAK=<mode> breaks one thing on purpose, to see that the checks can fail:
+#   wrong-ca          the app trusts an unrelated CA
+#   wrong-name        the server certificate names another host
+#   no-tls            MariaDB runs without TLS
+#   no-alter-user     the rotation changes the secret but not the database
+#   no-secret-update  the rotation changes the database but not the secret (what an app that reads its password
+#                     once at boot lives through)
+#   no-kill           the app's connections survive the rotation, so nothing new is tried
+#   wrong-port        the app listens on another port than the task definition's
+#   root, writable    runs as root / with a writable root filesystem
+#   sigkill           the container is stopped with SIGKILL
+# Installs what it needs (apt: mariadb-server, openssl, curl; pip: moto[server], which brings boto3); fails, never
 # skips, when something is missing. Prints "N passed, M failed" last; exits non-zero unless everything passed.
 
 # Checks are functions that `check` and the EXIT trap call by name, which shellcheck cannot follow.
@@ -111,10 +119,11 @@ start_network() { # sets gateway: the host's address on the new bridge, where Ma
 }
 
 start_mariadb() { # sets the RR_TEST_MARIADB_* and RR_TEST_MYSQL_* variables
-  local args="--require-secure-transport=ON"  # like RDS with require_secure_transport=1
+  local args="--require-secure-transport=ON" name=$db_host # like RDS with require_secure_transport=1
   [ "$break_mode" = no-tls ] && args="--skip-ssl"
+  [ "$break_mode" = wrong-name ] && name=other.internal
   local exports # captured first: `eval "$(…)"` would hide the script's failure behind eval's own success
-  exports=$(RR_TEST_MARIADB_BIND=$gateway RR_TEST_MARIADB_PORT=3306 RR_TEST_MARIADB_HOSTNAME=$db_host \
+  exports=$(RR_TEST_MARIADB_BIND=$gateway RR_TEST_MARIADB_PORT=3306 RR_TEST_MARIADB_HOSTNAME=$name \
     RR_TEST_MARIADB_ARGS=$args scripts/mariadb-test-server.sh) || fatal "MariaDB did not start on $gateway:3306"
   eval "$exports"
   # Like an RDS master user: any client host, all rights on the application's database.
@@ -238,7 +247,7 @@ login() { # password, mariadb TLS option — a TCP login as the app's user, from
   mariadb -h "$gateway" -P 3306 -u "$app_user" -p"$1" "$2" -N -e 'SELECT 1' >/dev/null
 }
 
-readyz_reports_schema() { curl -s -m 5 "$app/readyz" | grep -q '"backend":"mysql".*"up_to_date":true'; }
+readyz_reports_schema() { grep -q '"backend":"mysql".*"up_to_date":true' <<<"$(curl -s -m 5 "$app/readyz")"; }
 
 post_lead() { # email — prints the id the app acknowledged
   curl -s -m 10 -H 'Accept: application/json' --data "name=Rehearsal&email=${1/@/%40}&interest=beans" "$app/leads" |
@@ -276,9 +285,14 @@ only_new_connections() { # killed ids... — the app holds connections now, none
 
 rotation_took_effect() { ! login "$first_password" --ssl 2>/dev/null && login "$second_password" --ssl; }
 
-log_has() { docker logs "$run_id" 2>&1 | grep -q "$1"; }
-
-no_password_in_log() { ! docker logs "$run_id" 2>&1 | grep -q -e "$first_password" -e "$second_password"; }
+# The log is read whole before grep: with pipefail, `docker logs | grep -q` fails (SIGPIPE) on a long log when grep
+# stops at an early match, which would turn "found" into "not found" and a leaked password into a pass.
+task_log() { docker logs "$run_id" 2>&1; }
+log_has() { grep -q "$1" <<<"$(task_log)"; }
+no_password_in_log() {
+  local log
+  log=$(task_log) && [ -n "$log" ] && ! grep -q -e "$first_password" -e "$second_password" <<<"$log"
+}
 
 stop_task() { # like ECS: SIGTERM (the image's STOPSIGNAL), SIGKILL after stopTimeout; sets stop_ms
   local t0
@@ -295,7 +309,12 @@ stopped_cleanly_in_time() {
 # --- the rehearsal -----------------------------------------------------------------------------------------------
 
 main() {
-  [ -n "$break_mode" ] && echo "BROKEN ON PURPOSE: RR_REHEARSAL_BREAK=$break_mode (checks are expected to fail)"
+  case $break_mode in
+    "") ;;
+    wrong-ca | wrong-name | no-tls | no-alter-user | no-secret-update | no-kill | wrong-port | root | writable | sigkill)
+      echo "BROKEN ON PURPOSE: RR_REHEARSAL_BREAK=$break_mode (checks are expected to fail)" ;;
+    *) fatal "unknown RR_REHEARSAL_BREAK=$break_mode (the modes are listed at the top of $0)" ;;
+  esac
   prerequisites
   work=$(mktemp -d /tmp/rr-rehearsal.XXXXXX)
   trap cleanup EXIT
