@@ -136,7 +136,8 @@ sql() { mariadb --socket="$RR_TEST_MARIADB_SOCKET" -uroot -N -B -e "$1"; }
 
 start_moto() { # sets moto_pid, moto_port
   moto_port=$(python3 -c 'import socket, sys; s = socket.socket(); s.bind((sys.argv[1], 0)); print(s.getsockname()[1])' "$gateway")
-  moto_server -H "$gateway" -p "$moto_port" >"$work/moto.log" 2>&1 &
+  # As a module, not the moto_server script: a fresh pip install may not have put the script on PATH yet.
+  python3 -m moto.server -H "$gateway" -p "$moto_port" >"$work/moto.log" 2>&1 &
   moto_pid=$!
   local _
   for _ in $(seq 1 100); do
@@ -309,6 +310,10 @@ stopped_cleanly_in_time() {
 # --- the rehearsal -----------------------------------------------------------------------------------------------
 
 main() {
+  # scripts/test.sh exports its own MariaDB's variables; this run starts (and its cleanup stops) its own server,
+  # so those must not leak in, or an early failure would make cleanup kill test.sh's server.
+  unset RR_TEST_MARIADB_PID RR_TEST_MARIADB_DIR RR_TEST_MARIADB_SOCKET RR_TEST_MYSQL_URL RR_TEST_MYSQL_CA \
+    RR_TEST_MYSQL_WRONG_CA
   case $break_mode in
     "") ;;
     wrong-ca | wrong-name | no-tls | no-alter-user | no-secret-update | no-kill | wrong-port | root | writable | sigkill)
