@@ -188,6 +188,7 @@ run_task() {
   local -a env_flags=()
   local kv
   for kv in "${task_env[@]}" "${stand_ins[@]}"; do env_flags+=(-e "$kv"); done
+  started_ns=$(date +%s%N)
   docker run -d --name "$run_id" --network "$run_id" "${flags[@]}" \
     --add-host "$db_host:$gateway" --add-host "$aws_host:$gateway" \
     --mount "type=bind,source=$ca,target=$ca_in_container,readonly" \
@@ -342,7 +343,11 @@ main() {
   check "MariaDB refuses plaintext logins and accepts TLS ones" server_requires_tls
 
   step "boot: secret → TLS connection by host name → migrations → listening on the task port"
-  wait_ready || { echo "   not ready; the task's log:"; docker logs "$run_id" 2>&1 | tail -15 | sed 's/^/   | /'; }
+  if wait_ready; then
+    echo "   ready $((($(date +%s%N) - started_ns) / 1000000)) ms after docker run"
+  else
+    echo "   not ready; the task's log:"; task_log | tail -15 | sed 's/^/   | /'
+  fi
   check "the task is running as uid 10001 with a read-only root filesystem" \
     eval 'running && runs_as 10001 && root_filesystem_read_only'
   check "/health.html answers 200 on the task's address and port (the ALB's health check)" answers /health.html 200
@@ -355,14 +360,15 @@ main() {
   local -a before
   mapfile -t before < <(app_connection_ids)
   check "the app holds pooled connections before the rotation (${#before[@]})" test "${#before[@]}" -gt 0
-  rotate_password "$second_password"
+  rotate_password "$second_password" || echo "   a rotation step failed (the checks below will say what broke)"
   check "MariaDB now refuses the old password and accepts the new one" rotation_took_effect
   kill_connections "${before[@]}"
   check "/readyz answers 200 through a new connection" answers /readyz 200
   lead=$(post_lead second@rehearsal.example)
   check "a lead posted after the rotation is stored (id ${lead:-none})" lead_stored "$lead" second@rehearsal.example
   check "the app's connections are all new ones" only_new_connections "${before[@]}"
-  check "the app re-read the secret when MariaDB refused the cached password" log_has "refused the cached credentials"
+  check "the log shows MariaDB refusing the cached password (so the recovery above went through the secret)" \
+    log_has "refused the cached credentials"
 
   step "stop: SIGTERM, as ECS sends it"
   check "the task is still running before the stop" running
@@ -370,7 +376,7 @@ main() {
   check "SIGTERM stops the task with exit code 0 within stopTimeout" stopped_cleanly_in_time
   check "the log says it stopped cleanly" log_has "stopped cleanly"
   check "no password reaches the log" no_password_in_log
-  [ "$failed" -eq 0 ] || { echo "   the task's log (last 15 lines):"; docker logs "$run_id" 2>&1 | tail -15 | sed 's/^/   | /'; }
+  [ "$failed" -eq 0 ] || { echo "   the task's log (last 15 lines):"; task_log | tail -15 | sed 's/^/   | /'; }
   finish
 }
 
