@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The whole test suite, as CI runs it: unit + integration tests on SQLite, the same integration suite plus
 # the MySQL-only tests on a throwaway MariaDB (installed with apt if missing), then the shell suites
-# (the scratch image on Docker, the browser suite, the deploy script, the infrastructure template). Prints one summary line per suite and a final
+# (the scratch image on Docker, the browser suite, the deploy script, the infrastructure template, and the
+# production rehearsal of the image on Docker). Prints one summary line per suite and a final
 # "N passed, M failed" line; exits non-zero if anything failed.
 set -uo pipefail
 cd "$(dirname "$0")/.." || exit 1
@@ -61,6 +62,9 @@ suite "dependency audit, licences, duplicates, notices, SBOM (scripts/deps-check
 for extra in tests/image/run.sh tests/browser/run.sh tests/deploy/run.sh tests/infra/run.sh; do
   [ -x "$extra" ] && suite "$extra" "$extra"
 done
+
+# The image run the way the ECS task definition runs it; it starts its own MariaDB (TLS required) and moto.
+suite "production rehearsal on Docker (tests/rehearsal/run.sh)" tests/rehearsal/run.sh
 
 echo
 printf '%s\n' "${summary[@]}"
