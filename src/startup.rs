@@ -7,7 +7,6 @@ use std::time::Duration;
 use actix_web::dev::Server;
 use actix_web::middleware::from_fn;
 use actix_web::{App, HttpServer, web};
-use anyhow::Context;
 
 use crate::admin::passwords::PasswordChecks;
 use crate::config::Settings;
@@ -39,11 +38,17 @@ impl Application {
         let session_key = admin::session::load_key(&settings.admin, &db).await?;
         admin::setup::announce_if_needed(&db, &settings.admin).await?;
         let address = (settings.server.host.as_str(), settings.server.port);
-        let listener = TcpListener::bind(address).with_context(|| {
-            format!(
-                "cannot listen on {}:{}; is another process using the port? Set PORT to choose another",
-                address.0, address.1
-            )
+        let listener = TcpListener::bind(address).map_err(|e| {
+            let hint = match e.kind() {
+                std::io::ErrorKind::PermissionDenied => {
+                    "ports below 1024 need root or CAP_NET_BIND_SERVICE; use PORT=8080 as the image does"
+                }
+                std::io::ErrorKind::AddrInUse => {
+                    "another process is using the port; set PORT to choose another"
+                }
+                _ => "check RR_SERVER__HOST and PORT",
+            };
+            anyhow::anyhow!("cannot listen on {}:{} ({e}): {hint}", address.0, address.1)
         })?;
         let port = listener.local_addr()?.port();
         let state = web::Data::new(AppState {
