@@ -139,18 +139,23 @@ impl SecretSource {
         Ok(secret)
     }
 
-    /// After MySQL refused the cached password: a fresh `AWSCURRENT` if it changed, then `AWSPENDING`.
-    pub async fn candidates_after_access_denied(&self) -> anyhow::Result<Vec<DbCredentials>> {
-        let stale = self.cached.read().await.clone();
+    /// After MySQL refused `refused_password`: a fresh `AWSCURRENT` unless it is that same password, then
+    /// `AWSPENDING`. Compared with what was refused, not with the cache: another connection may have
+    /// refreshed the cache meanwhile, and the new password must still be offered to this one.
+    pub async fn candidates_after_access_denied(
+        &self,
+        refused_password: &str,
+    ) -> anyhow::Result<Vec<DbCredentials>> {
         let current = self.refresh().await?;
         let mut candidates = Vec::new();
-        if stale.as_ref() != Some(&current) {
+        if current.password.expose() != refused_password {
             candidates.push(current.credentials());
         }
-        if let Some(pending) = self.fetch(PENDING).await? {
-            if pending != current {
-                candidates.push(pending.credentials());
-            }
+        if let Some(pending) = self.fetch(PENDING).await?
+            && pending != current
+            && pending.password.expose() != refused_password
+        {
+            candidates.push(pending.credentials());
         }
         tracing::info!(
             candidates = candidates.len(),
