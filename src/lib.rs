@@ -19,5 +19,6 @@ pub mod secrets;
 pub mod security_headers;
 pub mod sensitive;
 pub mod startup;
+pub mod state;
 pub mod telemetry;
 pub mod views;

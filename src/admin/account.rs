@@ -12,7 +12,7 @@ use super::layout::{admin_page, csrf_field, html as html_response, redirect_with
 use super::passwords::{self, MIN_LENGTH};
 use crate::db::staff;
 use crate::error::AppError;
-use crate::startup::AppState;
+use crate::state::AppState;
 
 const TITLE: &str = "Change your password";
 

@@ -17,7 +17,7 @@ use serde::de::DeserializeOwned;
 use super::session::{SESSION_COOKIE, read_private, token_hash};
 use crate::db::staff::{self, StaffUser};
 use crate::forwarded::{self, TrustedProxies, is_https};
-use crate::startup::AppState;
+use crate::state::AppState;
 
 /// Pages reachable without a session.
 const PUBLIC_PATHS: &[&str] = &["/admin/login", "/admin/setup"];

@@ -6,7 +6,7 @@ use maud::{Markup, html};
 
 use super::guard::Staff;
 use super::session::{FLASH_COOKIE, private_cookie, read_private, removal_cookie};
-use crate::startup::AppState;
+use crate::state::AppState;
 use crate::views::layout::Page;
 
 pub fn admin_page(

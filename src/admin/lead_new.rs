@@ -14,7 +14,7 @@ use crate::domain::FieldErrors;
 use crate::domain::lead::LeadFormValues;
 use crate::error::AppError;
 use crate::public::lead_form::{LeadFormView, new_form_token};
-use crate::startup::AppState;
+use crate::state::AppState;
 
 pub async fn show(req: HttpRequest, state: web::Data<AppState>, staff: Staff) -> HttpResponse {
     let values = LeadFormValues {

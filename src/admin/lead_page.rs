@@ -12,7 +12,7 @@ use crate::db::lead_changes::{self, EditOutcome, LeadEdit, LeadEvent};
 use crate::db::leads::{self, Lead};
 use crate::domain::{Interest, LeadStatus};
 use crate::error::AppError;
-use crate::startup::AppState;
+use crate::state::AppState;
 use crate::views::contact_links::{mailto_href, tel_href};
 
 const NOTES_MAX: usize = 5000;

@@ -15,7 +15,7 @@ use super::session::{
 use crate::db::staff::{self, LoginAttempt};
 use crate::error::AppError;
 use crate::forwarded::{client_ip, is_https};
-use crate::startup::AppState;
+use crate::state::AppState;
 
 #[derive(Deserialize)]
 pub struct NextQuery {

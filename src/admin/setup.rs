@@ -14,7 +14,7 @@ use super::session::{random_token, token_hash};
 use crate::config::AdminSettings;
 use crate::db::{DbPool, staff};
 use crate::error::AppError;
-use crate::startup::AppState;
+use crate::state::AppState;
 
 const SETUP_SECRET: &str = "setup_token";
 

@@ -14,7 +14,7 @@ use crate::domain::form_body;
 use crate::domain::lead::LeadFormValues;
 use crate::error::AppError;
 use crate::forwarded::client_ip;
-use crate::startup::AppState;
+use crate::state::AppState;
 
 pub async fn submit(
     req: HttpRequest,

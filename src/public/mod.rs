@@ -7,7 +7,6 @@ mod landing;
 pub mod lead_form;
 mod leads;
 mod pages;
-pub mod rate_limit;
 
 use actix_web::web;
 
