@@ -1,5 +1,6 @@
 //! What visitors and the load balancer see: the marketing site, the lead form, health endpoints.
 
+mod assets;
 mod content;
 mod health;
 mod icons;
@@ -17,5 +18,5 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .route("/privacy", web::get().to(pages::privacy))
         .route("/health.html", web::get().to(health::health_html))
         .route("/readyz", web::get().to(health::readyz))
-        .route("/assets/{path:.+}", web::get().to(crate::assets::serve));
+        .route("/assets/{path:.+}", web::get().to(assets::serve));
 }
