@@ -6,6 +6,7 @@ use actix_web::{HttpResponse, ResponseError};
 use maud::html;
 
 use crate::db::DbError;
+use crate::views::html_builder;
 use crate::views::layout::Page;
 
 #[derive(Debug, thiserror::Error)]
@@ -130,7 +131,7 @@ impl ResponseError for AppError {
                 p { a href="/" { "Back to the home page" } }
             }
         });
-        let mut response = HttpResponse::build(self.status_code());
+        let mut response = html_builder(self.status_code());
         if let Some(seconds) = self.retry_after_secs() {
             response.insert_header(("Retry-After", seconds.to_string()));
         }
@@ -138,9 +139,7 @@ impl ResponseError for AppError {
             // The rest of the body may still be dripping in: never read another request from it.
             response.force_close();
         }
-        response
-            .content_type("text/html; charset=utf-8")
-            .body(body.into_string())
+        response.body(body.into_string())
     }
 }
 

@@ -7,7 +7,7 @@ use maud::{Markup, html};
 use serde::Deserialize;
 
 use super::guard::{CsrfForm, Staff};
-use super::layout::{admin_page, html as html_response, redirect_with_flash};
+use super::layout::{admin_page, redirect_with_flash};
 use super::session::{
     DEVICE_COOKIE, SESSION_COOKIE, private_cookie, random_token, read_private, removal_cookie,
     token_hash,
@@ -16,6 +16,7 @@ use crate::db::staff::{self, LoginAttempt};
 use crate::error::AppError;
 use crate::forwarded::{client_ip, is_https};
 use crate::state::AppState;
+use crate::views::html_response;
 
 #[derive(Deserialize)]
 pub struct NextQuery {

@@ -5,7 +5,6 @@ mod content;
 mod health;
 mod icons;
 mod landing;
-pub mod lead_form;
 mod leads;
 mod pages;
 
