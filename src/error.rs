@@ -15,6 +15,15 @@ pub enum AppError {
     NotFound,
     #[error("bad request: {0}")]
     BadRequest(String),
+    /// A staff request without a live session (a form posted after sign-out or expiry).
+    #[error("not signed in")]
+    NotSignedIn,
+    /// A staff request that did not come from our own pages (`Origin`/`Referer`).
+    #[error("cross-site request refused")]
+    CrossSite,
+    /// A staff form whose CSRF token does not match the session's.
+    #[error("form token mismatch")]
+    FormExpired,
     #[error("unsupported media type")]
     UnsupportedMediaType,
     #[error("payload too large")]
@@ -51,6 +60,18 @@ impl AppError {
         match self {
             AppError::NotFound => ("Page not found", "There is nothing at this address. Try the home page.".into()),
             AppError::BadRequest(why) => ("That request could not be read", format!("{why}. Please reload the page and try again.")),
+            AppError::NotSignedIn => (
+                "Please sign in again",
+                "Your session has ended. Sign in again, then repeat what you were doing.".into(),
+            ),
+            AppError::CrossSite => (
+                "That request was refused",
+                "This request did not come from the Ritual Roast admin pages.".into(),
+            ),
+            AppError::FormExpired => (
+                "That form has expired",
+                "This form has expired or did not come from the admin pages. Reload the page and try again.".into(),
+            ),
             AppError::UnsupportedMediaType => (
                 "Unsupported form encoding",
                 "Send the form as application/x-www-form-urlencoded, as the page does.".into(),
@@ -102,6 +123,8 @@ impl ResponseError for AppError {
         match self {
             AppError::NotFound => StatusCode::NOT_FOUND,
             AppError::BadRequest(_) => StatusCode::BAD_REQUEST,
+            AppError::NotSignedIn => StatusCode::UNAUTHORIZED,
+            AppError::CrossSite | AppError::FormExpired => StatusCode::FORBIDDEN,
             AppError::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             AppError::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             AppError::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
@@ -152,6 +175,9 @@ mod tests {
         let cases = [
             (AppError::NotFound, 404),
             (AppError::BadRequest("x".into()), 400),
+            (AppError::NotSignedIn, 401),
+            (AppError::CrossSite, 403),
+            (AppError::FormExpired, 403),
             (AppError::UnsupportedMediaType, 415),
             (AppError::PayloadTooLarge, 413),
             (
