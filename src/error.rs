@@ -6,6 +6,7 @@ use actix_web::{HttpResponse, ResponseError};
 use maud::html;
 
 use crate::db::DbError;
+use crate::views::html_builder;
 use crate::views::layout::Page;
 
 #[derive(Debug, thiserror::Error)]
@@ -14,6 +15,15 @@ pub enum AppError {
     NotFound,
     #[error("bad request: {0}")]
     BadRequest(String),
+    /// A staff request without a live session (a form posted after sign-out or expiry).
+    #[error("not signed in")]
+    NotSignedIn,
+    /// A staff request that did not come from our own pages (`Origin`/`Referer`).
+    #[error("cross-site request refused")]
+    CrossSite,
+    /// A staff form whose CSRF token does not match the session's.
+    #[error("form token mismatch")]
+    FormExpired,
     #[error("unsupported media type")]
     UnsupportedMediaType,
     #[error("payload too large")]
@@ -50,6 +60,18 @@ impl AppError {
         match self {
             AppError::NotFound => ("Page not found", "There is nothing at this address. Try the home page.".into()),
             AppError::BadRequest(why) => ("That request could not be read", format!("{why}. Please reload the page and try again.")),
+            AppError::NotSignedIn => (
+                "Please sign in again",
+                "Your session has ended. Sign in again, then repeat what you were doing.".into(),
+            ),
+            AppError::CrossSite => (
+                "That request was refused",
+                "This request did not come from the Ritual Roast admin pages.".into(),
+            ),
+            AppError::FormExpired => (
+                "That form has expired",
+                "This form has expired or did not come from the admin pages. Reload the page and try again.".into(),
+            ),
             AppError::UnsupportedMediaType => (
                 "Unsupported form encoding",
                 "Send the form as application/x-www-form-urlencoded, as the page does.".into(),
@@ -101,6 +123,8 @@ impl ResponseError for AppError {
         match self {
             AppError::NotFound => StatusCode::NOT_FOUND,
             AppError::BadRequest(_) => StatusCode::BAD_REQUEST,
+            AppError::NotSignedIn => StatusCode::UNAUTHORIZED,
+            AppError::CrossSite | AppError::FormExpired => StatusCode::FORBIDDEN,
             AppError::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             AppError::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             AppError::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
@@ -130,7 +154,7 @@ impl ResponseError for AppError {
                 p { a href="/" { "Back to the home page" } }
             }
         });
-        let mut response = HttpResponse::build(self.status_code());
+        let mut response = html_builder(self.status_code());
         if let Some(seconds) = self.retry_after_secs() {
             response.insert_header(("Retry-After", seconds.to_string()));
         }
@@ -138,9 +162,7 @@ impl ResponseError for AppError {
             // The rest of the body may still be dripping in: never read another request from it.
             response.force_close();
         }
-        response
-            .content_type("text/html; charset=utf-8")
-            .body(body.into_string())
+        response.body(body.into_string())
     }
 }
 
@@ -153,6 +175,9 @@ mod tests {
         let cases = [
             (AppError::NotFound, 404),
             (AppError::BadRequest("x".into()), 400),
+            (AppError::NotSignedIn, 401),
+            (AppError::CrossSite, 403),
+            (AppError::FormExpired, 403),
             (AppError::UnsupportedMediaType, 415),
             (AppError::PayloadTooLarge, 413),
             (

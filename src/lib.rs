@@ -1,8 +1,10 @@
 //! Ritual Roast: the marketing site, the lead form, the staff dashboard and the health endpoints in one
 //! binary. `main.rs` only parses the command line; everything else lives here so tests can link it.
 //!
-//! Layout: `public/` (what visitors see), `db/` (pools, migrations, queries), `domain/` (parsed input),
-//! `views/` (shared maud layout), `config/`, `assets`, `telemetry`, `startup`, `cli`.
+//! Layout, each layer importing only the ones below it: `cli/` → `startup` (composes the app) → the two wings
+//! `public/` (what visitors see) and `admin/` (staff), neither importing the other → shared ground: `state/`
+//! (`AppState`), `error` (the one error type), `views/` (shared markup and the HTML response helper),
+//! `forwarded`, middleware → `db/` and `secrets/` → `domain/`, `config/`, `assets` (lookup only).
 
 pub mod admin;
 pub mod assets;
@@ -19,5 +21,6 @@ pub mod secrets;
 pub mod security_headers;
 pub mod sensitive;
 pub mod startup;
+pub mod state;
 pub mod telemetry;
 pub mod views;

@@ -8,7 +8,7 @@ use actix_web::middleware::Next;
 use actix_web::{Error, web};
 
 use crate::forwarded::is_https;
-use crate::startup::AppState;
+use crate::state::AppState;
 
 pub const CONTENT_SECURITY_POLICY: &str = "default-src 'self'; script-src 'self'; style-src 'self'; \
     img-src 'self' data:; font-src 'self'; connect-src 'self'; form-action 'self'; frame-ancestors 'none'; \

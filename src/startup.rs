@@ -8,23 +8,11 @@ use actix_web::dev::Server;
 use actix_web::middleware::from_fn;
 use actix_web::{App, HttpServer, web};
 
-use crate::admin::passwords::PasswordChecks;
 use crate::config::Settings;
 use crate::db::DbPool;
 use crate::error::AppError;
-use crate::public::rate_limit::RateLimiter;
+use crate::state::{AppState, PasswordChecks, RateLimiter};
 use crate::{admin, head_requests, public, request_limits, security_headers, telemetry};
-
-/// What every handler can reach.
-pub struct AppState {
-    pub db: DbPool,
-    pub settings: Arc<Settings>,
-    pub lead_limiter: RateLimiter,
-    /// Encrypts and signs the staff cookies; the same on every task.
-    pub session_key: actix_web::cookie::Key,
-    /// Bounds the argon2 runs (19 MiB each) in flight.
-    pub password_checks: PasswordChecks,
-}
 
 pub struct Application {
     port: u16,

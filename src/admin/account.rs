@@ -8,11 +8,12 @@ use maud::{Markup, html};
 use serde::Deserialize;
 
 use super::guard::{CsrfForm, Staff};
-use super::layout::{admin_page, csrf_field, html as html_response, redirect_with_flash, respond};
+use super::layout::{admin_page, csrf_field, redirect_with_flash, respond};
 use super::passwords::{self, MIN_LENGTH};
 use crate::db::staff;
 use crate::error::AppError;
-use crate::startup::AppState;
+use crate::state::AppState;
+use crate::views::html_response;
 
 const TITLE: &str = "Change your password";
 

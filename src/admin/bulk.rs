@@ -10,7 +10,7 @@ use super::layout::{csrf_field, redirect_with_flash, respond};
 use crate::db::lead_changes;
 use crate::domain::LeadStatus;
 use crate::error::AppError;
-use crate::startup::AppState;
+use crate::state::AppState;
 
 /// Bounds one request's work; the list shows 50 per page anyway.
 const MAX_SELECTED: usize = 500;

@@ -10,7 +10,7 @@ use super::layout::respond;
 use crate::db::lead_queries;
 use crate::domain::LeadStatus;
 use crate::error::AppError;
-use crate::startup::AppState;
+use crate::state::AppState;
 
 pub async fn show(
     req: HttpRequest,

@@ -11,7 +11,7 @@ use super::list_params::ListQuery;
 use crate::db::DbPool;
 use crate::db::lead_queries::{self, Cursor, LeadFilter, PagePlan, Sort, SortKey};
 use crate::db::leads::Lead;
-use crate::startup::AppState;
+use crate::state::AppState;
 
 const BATCH: i64 = 1000;
 const HEADER: &str = "\u{FEFF}\"id\",\"received_at\",\"name\",\"email\",\"phone\",\"interest\",\"status\",\

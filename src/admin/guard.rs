@@ -1,6 +1,7 @@
 //! The one guard in front of every `/admin` route. Anonymous GETs are sent to the login page (303);
 //! anonymous non-GETs get 401 and no action; every non-GET must come from our own origin, and forms that
-//! change state carry the session's CSRF token ([`CsrfForm`]).
+//! change state carry the session's CSRF token ([`CsrfForm`]). Refusals are [`AppError`]s, rendered by
+//! `error.rs` like every other error page.
 
 use std::time::Duration;
 
@@ -8,7 +9,7 @@ use actix_web::body::BoxBody;
 use actix_web::dev::{Payload, ServiceRequest, ServiceResponse};
 use actix_web::http::{Method, header};
 use actix_web::middleware::Next;
-use actix_web::{Error, FromRequest, HttpMessage, HttpRequest, HttpResponse, web};
+use actix_web::{Error, FromRequest, HttpMessage, HttpRequest, HttpResponse, ResponseError, web};
 use chrono::Utc;
 use futures_util::future::{Ready, ready};
 use serde::Deserialize;
@@ -16,8 +17,9 @@ use serde::de::DeserializeOwned;
 
 use super::session::{SESSION_COOKIE, read_private, token_hash};
 use crate::db::staff::{self, StaffUser};
+use crate::error::AppError;
 use crate::forwarded::{self, TrustedProxies, is_https};
-use crate::startup::AppState;
+use crate::state::AppState;
 
 /// Pages reachable without a session.
 const PUBLIC_PATHS: &[&str] = &["/admin/login", "/admin/setup"];
@@ -42,10 +44,7 @@ pub async fn require_staff(
         .clone();
     let is_read = matches!(*req.method(), Method::GET | Method::HEAD);
     if !is_read && !same_origin(req.request(), &state.settings.server.trusted_proxies) {
-        return Ok(req.into_response(deny(
-            403,
-            "This request did not come from the Ritual Roast admin pages.",
-        )));
+        return Ok(req.into_response(AppError::CrossSite.error_response()));
     }
     if PUBLIC_PATHS.contains(&req.path()) {
         return Ok(next.call(req).await?.map_into_boxed_body());
@@ -64,9 +63,7 @@ pub async fn require_staff(
             ));
         }
         Ok(None) => {
-            return Ok(
-                req.into_response(deny(401, "Please sign in again: your session has ended."))
-            );
+            return Ok(req.into_response(AppError::NotSignedIn.error_response()));
         }
         Err(error) => return Err(error.into()),
     };
@@ -79,10 +76,7 @@ pub async fn require_staff(
     Ok(response.map_into_boxed_body())
 }
 
-async fn current_staff(
-    req: &HttpRequest,
-    state: &AppState,
-) -> Result<Option<Staff>, crate::error::AppError> {
+async fn current_staff(req: &HttpRequest, state: &AppState) -> Result<Option<Staff>, AppError> {
     let Some(token) = read_private(req, &state.session_key, SESSION_COOKIE) else {
         return Ok(None);
     };
@@ -143,12 +137,6 @@ fn urlencode(value: &str) -> String {
     percent_encoding::utf8_percent_encode(value, percent_encoding::NON_ALPHANUMERIC).to_string()
 }
 
-fn deny(status: u16, message: &str) -> HttpResponse {
-    HttpResponse::build(actix_web::http::StatusCode::from_u16(status).expect("valid status"))
-        .content_type("text/plain; charset=utf-8")
-        .body(format!("{message}\n"))
-}
-
 impl FromRequest for Staff {
     type Error = Error;
     type Future = Ready<Result<Self, Error>>;
@@ -158,7 +146,7 @@ impl FromRequest for Staff {
             req.extensions()
                 .get::<Staff>()
                 .cloned()
-                .ok_or_else(|| actix_web::error::ErrorUnauthorized("sign in first")),
+                .ok_or_else(|| AppError::NotSignedIn.into()),
         )
     }
 }
@@ -187,19 +175,17 @@ impl<T: DeserializeOwned + 'static> FromRequest for CsrfForm<T> {
                     actix_web::error::ErrorRequestTimeout("the form took too long to arrive")
                 })??;
             let sent: CsrfOnly = serde_html_form::from_bytes(&body)
-                .map_err(|_| actix_web::error::ErrorBadRequest("the form could not be read"))?;
+                .map_err(|_| AppError::BadRequest("the form could not be read".into()))?;
             let valid = staff.is_some_and(|s| {
                 constant_time_eq(s.csrf_token.as_bytes(), sent.csrf_token.as_bytes())
             });
             if !valid {
-                return Err(actix_web::error::ErrorForbidden(
-                    "This form has expired or did not come from the admin pages. Reload the page and try again.",
-                ));
+                return Err(AppError::FormExpired.into());
             }
             serde_html_form::from_bytes(&body)
                 .map(CsrfForm)
                 .map_err(|e| {
-                    actix_web::error::ErrorBadRequest(format!("the form could not be read: {e}"))
+                    AppError::BadRequest(format!("the form could not be read: {e}")).into()
                 })
         })
     }

@@ -6,7 +6,8 @@ use maud::{Markup, html};
 
 use super::guard::Staff;
 use super::session::{FLASH_COOKIE, private_cookie, read_private, removal_cookie};
-use crate::startup::AppState;
+use crate::state::AppState;
+use crate::views::html_response;
 use crate::views::layout::Page;
 
 pub fn admin_page(
@@ -43,13 +44,6 @@ pub fn admin_page(
 
 pub fn csrf_field(staff: &Staff) -> Markup {
     html! { input type="hidden" name="csrf_token" value=(staff.csrf_token); }
-}
-
-pub fn html(status: StatusCode, page: Markup) -> HttpResponse {
-    HttpResponse::build(status)
-        .content_type("text/html; charset=utf-8")
-        .insert_header(("Cache-Control", "no-store"))
-        .body(page.into_string())
 }
 
 /// 303 to `location` with a one-shot message shown on the next page.
@@ -93,5 +87,5 @@ pub fn respond(
 ) -> HttpResponse {
     let flash = take_flash(state, req);
     let page = admin_page(title, Some(staff), flash.as_deref(), content);
-    clear_flash(html(StatusCode::OK, page), flash.is_some())
+    clear_flash(html_response(StatusCode::OK, page), flash.is_some())
 }

@@ -8,13 +8,14 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use maud::{Markup, html};
 
 use super::guard::{CsrfForm, Staff};
-use super::layout::{admin_page, csrf_field, html as html_response, redirect_with_flash, respond};
+use super::layout::{admin_page, csrf_field, redirect_with_flash, respond};
 use crate::db::{lead_changes, leads};
 use crate::domain::FieldErrors;
 use crate::domain::lead::LeadFormValues;
 use crate::error::AppError;
-use crate::public::lead_form::{LeadFormView, new_form_token};
-use crate::startup::AppState;
+use crate::state::AppState;
+use crate::views::html_response;
+use crate::views::lead_form::{LeadFormView, new_form_token};
 
 pub async fn show(req: HttpRequest, state: web::Data<AppState>, staff: Staff) -> HttpResponse {
     let values = LeadFormValues {

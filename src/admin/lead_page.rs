@@ -7,13 +7,14 @@ use maud::{Markup, html};
 use serde::Deserialize;
 
 use super::guard::{CsrfForm, Staff};
-use super::layout::{admin_page, csrf_field, html as html_response, redirect_with_flash, respond};
+use super::layout::{admin_page, csrf_field, redirect_with_flash, respond};
 use crate::db::lead_changes::{self, EditOutcome, LeadEdit, LeadEvent};
 use crate::db::leads::{self, Lead};
 use crate::domain::{Interest, LeadStatus};
 use crate::error::AppError;
-use crate::startup::AppState;
+use crate::state::AppState;
 use crate::views::contact_links::{mailto_href, tel_href};
+use crate::views::html_response;
 
 const NOTES_MAX: usize = 5000;
 

@@ -10,7 +10,7 @@ use crate::db::lead_queries::{self, Cursor, LeadFilter, PagePlan, Sort, SortKey}
 use crate::db::leads::Lead;
 use crate::domain::{Interest, LeadStatus};
 use crate::error::AppError;
-use crate::startup::AppState;
+use crate::state::AppState;
 
 const PAGE_SIZE: i64 = 50;
 /// Beyond this the page says "10000+" instead of counting every match on every view.

@@ -7,15 +7,17 @@ use maud::{Markup, html};
 use serde::Deserialize;
 
 use super::guard::{CsrfForm, Staff};
-use super::layout::{admin_page, html as html_response, redirect_with_flash};
+use super::layout::{admin_page, redirect_with_flash};
 use super::session::{
     DEVICE_COOKIE, SESSION_COOKIE, private_cookie, random_token, read_private, removal_cookie,
     token_hash,
 };
-use crate::db::staff::{self, LoginAttempt};
+use crate::db::login_attempts::{self, LoginAttempt};
+use crate::db::staff;
 use crate::error::AppError;
 use crate::forwarded::{client_ip, is_https};
-use crate::startup::AppState;
+use crate::state::AppState;
+use crate::views::html_response;
 
 #[derive(Deserialize)]
 pub struct NextQuery {
@@ -52,9 +54,9 @@ pub async fn submit(
     let known_device = read_private(&req, &state.session_key, DEVICE_COOKIE)
         .is_some_and(|remembered| remembered == email);
     let attempt = LoginAttempt::new(&email, &ip);
-    staff::begin_login_attempt(&state.db, &attempt).await?;
+    login_attempts::begin(&state.db, &attempt).await?;
     if let Some(retry_after) = throttled(&state, &attempt, known_device).await? {
-        staff::forget_login_attempt(&state.db, &attempt).await?;
+        login_attempts::forget(&state.db, &attempt).await?;
         security_event("sign-in throttled", "too many failures", &email, &ip);
         let message = format!(
             "Too many failed sign-ins. Try again in {} minute(s).",
@@ -80,7 +82,7 @@ pub async fn submit(
         Ok(ok) => ok,
         Err(busy) => {
             // Not the guesser's fault or credit: the attempt never reached the password check.
-            staff::forget_login_attempt(&state.db, &attempt).await?;
+            login_attempts::forget(&state.db, &attempt).await?;
             security_event("sign-in shed", "password checks busy", &email, &ip);
             return Err(busy);
         }
@@ -89,7 +91,7 @@ pub async fn submit(
         security_event("sign-in failed", "wrong email or password", &email, &ip);
         return Ok(not_signed_in(&email, form.next.as_deref()));
     };
-    staff::login_attempt_succeeded(&state.db, &attempt).await?;
+    login_attempts::succeeded(&state.db, &attempt).await?;
     let token = random_token();
     staff::create_session(&state.db, &token_hash(&token), user.id, &random_token()).await?;
     tracing::info!(event = "security", outcome = "ok", staff_user_id = user.id, client_ip = %ip, "staff sign-in");
@@ -120,14 +122,14 @@ async fn throttled(
 ) -> Result<Option<u64>, AppError> {
     let settings = &state.settings.admin;
     let window = chrono::Duration::minutes(settings.login_window_mins as i64);
-    let recent = staff::recent_failures(
+    let recent = login_attempts::recent_failures(
         &state.db,
         attempt.email,
         attempt.client_ip,
         attempt.at() - window,
     )
     .await?;
-    let over = |failures: staff::Failures, limit: i64| {
+    let over = |failures: login_attempts::Failures, limit: i64| {
         (failures.count > limit)
             .then_some(failures.oldest)
             .flatten()

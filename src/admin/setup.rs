@@ -8,13 +8,14 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use maud::{Markup, html};
 use serde::Deserialize;
 
-use super::layout::{admin_page, html as html_response, redirect_with_flash};
+use super::layout::{admin_page, redirect_with_flash};
 use super::passwords;
 use super::session::{random_token, token_hash};
 use crate::config::AdminSettings;
 use crate::db::{DbPool, staff};
 use crate::error::AppError;
-use crate::startup::AppState;
+use crate::state::AppState;
+use crate::views::html_response;
 
 const SETUP_SECRET: &str = "setup_token";
 

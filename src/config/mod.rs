@@ -9,8 +9,11 @@ use std::path::PathBuf;
 use config::{Config, Environment, File, FileFormat};
 use serde::Deserialize;
 
-use crate::forwarded::TrustedProxies;
 use crate::sensitive::Sensitive;
+
+mod trusted_proxies;
+
+pub use trusted_proxies::{TrustedProxies, canonical_ip};
 
 const DEFAULT_MYSQL_PORT: u16 = 3306;
 const DEFAULTS: &str = include_str!("../../config/default.toml");

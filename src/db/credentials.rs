@@ -3,13 +3,22 @@
 
 use std::sync::Arc;
 
-use crate::secrets::SecretSource;
+use crate::secrets::{RdsSecret, SecretSource};
 use crate::sensitive::Sensitive;
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct DbCredentials {
     pub user: String,
     pub password: Sensitive,
+}
+
+impl From<RdsSecret> for DbCredentials {
+    fn from(secret: RdsSecret) -> Self {
+        DbCredentials {
+            user: secret.username,
+            password: secret.password,
+        }
+    }
 }
 
 #[derive(Clone, Debug)]
@@ -25,7 +34,7 @@ impl CredentialSource {
     pub async fn current(&self) -> anyhow::Result<DbCredentials> {
         match self {
             CredentialSource::Static(credentials) => Ok(credentials.clone()),
-            CredentialSource::SecretsManager(source) => Ok(source.current().await?.credentials()),
+            CredentialSource::SecretsManager(source) => Ok(source.current().await?.into()),
         }
     }
 
@@ -36,11 +45,12 @@ impl CredentialSource {
     ) -> anyhow::Result<Vec<DbCredentials>> {
         match self {
             CredentialSource::Static(_) => Ok(Vec::new()),
-            CredentialSource::SecretsManager(source) => {
-                source
-                    .candidates_after_access_denied(refused.password.expose())
-                    .await
-            }
+            CredentialSource::SecretsManager(source) => Ok(source
+                .candidates_after_access_denied(refused.password.expose())
+                .await?
+                .into_iter()
+                .map(DbCredentials::from)
+                .collect()),
         }
     }
 }

@@ -8,6 +8,7 @@ pub mod credentials;
 pub mod lead_changes;
 pub mod lead_queries;
 pub mod leads;
+pub mod login_attempts;
 mod migrations;
 mod mysql;
 pub mod schema;

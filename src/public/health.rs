@@ -1,18 +1,18 @@
 //! `/health.html` for the ALB (static, never touches the database, so a DB outage never drains every task)
 //! and `/readyz` for humans and deploy checks (asks the database, reports the schema version).
 
+use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, web};
+use maud::PreEscaped;
 use serde_json::json;
 
-use crate::startup::AppState;
+use crate::state::AppState;
+use crate::views::html_response;
 
 const HEALTH_PAGE: &str = "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>OK</title></head><body><p>OK</p></body></html>\n";
 
 pub async fn health_html() -> HttpResponse {
-    HttpResponse::Ok()
-        .content_type("text/html; charset=utf-8")
-        .insert_header(("Cache-Control", "no-store"))
-        .body(HEALTH_PAGE)
+    html_response(StatusCode::OK, PreEscaped(HEALTH_PAGE))
 }
 
 pub async fn readyz(state: web::Data<AppState>) -> HttpResponse {

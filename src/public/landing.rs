@@ -4,15 +4,16 @@ use std::sync::LazyLock;
 
 use actix_web::HttpResponse;
 use actix_web::http::StatusCode;
-use maud::{Markup, html};
+use maud::{Markup, PreEscaped, html};
 
 use super::content::{COFFEES, LOCATIONS, TESTIMONIALS};
 use super::icons;
-use super::lead_form::{LeadFormView, new_form_token};
 use crate::assets;
 use crate::domain::FieldErrors;
 use crate::domain::lead::LeadFormValues;
+use crate::views::html_response;
 use crate::views::layout::Page;
+use crate::views::lead_form::{LeadFormView, new_form_token};
 
 /// A fresh landing page differs between requests only by its form token: it is rendered once, split around
 /// a placeholder token, and each request joins the two halves around a new token.
@@ -36,17 +37,7 @@ pub async fn show() -> HttpResponse {
     page.push_str(before);
     page.push_str(&token);
     page.push_str(after);
-    HttpResponse::Ok()
-        .content_type("text/html; charset=utf-8")
-        .insert_header(("Cache-Control", "no-store"))
-        .body(page)
-}
-
-pub fn html_response(status: StatusCode, page: Markup) -> HttpResponse {
-    HttpResponse::build(status)
-        .content_type("text/html; charset=utf-8")
-        .insert_header(("Cache-Control", "no-store"))
-        .body(page.into_string())
+    html_response(StatusCode::OK, PreEscaped(page))
 }
 
 /// The whole landing page; `values`/`errors` fill the form after a failed submission.

@@ -8,13 +8,14 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use futures_util::StreamExt;
 use serde_json::json;
 
-use super::landing::{html_response, render};
+use super::landing::render;
 use crate::db;
 use crate::domain::form_body;
 use crate::domain::lead::LeadFormValues;
 use crate::error::AppError;
 use crate::forwarded::client_ip;
-use crate::startup::AppState;
+use crate::state::AppState;
+use crate::views::html_response;
 
 pub async fn submit(
     req: HttpRequest,

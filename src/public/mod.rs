@@ -1,13 +1,12 @@
 //! What visitors and the load balancer see: the marketing site, the lead form, health endpoints.
 
+mod assets;
 mod content;
 mod health;
 mod icons;
 mod landing;
-pub mod lead_form;
 mod leads;
 mod pages;
-pub mod rate_limit;
 
 use actix_web::web;
 
@@ -18,5 +17,5 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .route("/privacy", web::get().to(pages::privacy))
         .route("/health.html", web::get().to(health::health_html))
         .route("/readyz", web::get().to(health::readyz))
-        .route("/assets/{path:.+}", web::get().to(crate::assets::serve));
+        .route("/assets/{path:.+}", web::get().to(assets::serve));
 }

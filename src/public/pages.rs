@@ -4,7 +4,8 @@ use actix_web::HttpResponse;
 use actix_web::http::StatusCode;
 use maud::html;
 
-use super::landing::{html_response, site_footer, site_header};
+use super::landing::{site_footer, site_header};
+use crate::views::html_response;
 use crate::views::layout::Page;
 
 pub async fn thanks() -> HttpResponse {

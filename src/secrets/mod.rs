@@ -1,4 +1,5 @@
-//! Database credentials from AWS Secrets Manager, surviving rotation.
+//! Database credentials from AWS Secrets Manager, surviving rotation. This module returns the secret as
+//! [`RdsSecret`]; `db/credentials.rs` turns it into what a connection needs.
 //!
 //! The RDS secret (`{"username","password","host","port","dbname","engine"}`) is cached; every NEW pooled
 //! connection asks for it. When MySQL refuses the cached password (1045) the connector asks for more
@@ -20,7 +21,6 @@ use aws_sdk_secretsmanager::operation::get_secret_value::GetSecretValueError;
 use serde::Deserialize;
 use tokio::sync::RwLock;
 
-use crate::db::credentials::DbCredentials;
 use crate::sensitive::Sensitive;
 
 const CURRENT: &str = "AWSCURRENT";
@@ -58,15 +58,6 @@ fn port_number_or_string<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Optio
         None => Ok(None),
         Some(Port::Number(n)) => Ok(Some(n)),
         Some(Port::Text(s)) => s.trim().parse().map(Some).map_err(serde::de::Error::custom),
-    }
-}
-
-impl RdsSecret {
-    pub fn credentials(&self) -> DbCredentials {
-        DbCredentials {
-            user: self.username.clone(),
-            password: self.password.clone(),
-        }
     }
 }
 
@@ -145,18 +136,17 @@ impl SecretSource {
     pub async fn candidates_after_access_denied(
         &self,
         refused_password: &str,
-    ) -> anyhow::Result<Vec<DbCredentials>> {
+    ) -> anyhow::Result<Vec<RdsSecret>> {
         let current = self.refresh().await?;
+        let pending = self
+            .fetch(PENDING)
+            .await?
+            .filter(|pending| *pending != current && pending.password.expose() != refused_password);
         let mut candidates = Vec::new();
         if current.password.expose() != refused_password {
-            candidates.push(current.credentials());
+            candidates.push(current);
         }
-        if let Some(pending) = self.fetch(PENDING).await?
-            && pending != current
-            && pending.password.expose() != refused_password
-        {
-            candidates.push(pending.credentials());
-        }
+        candidates.extend(pending);
         tracing::info!(
             candidates = candidates.len(),
             "fetched fresh database credentials after an access-denied"

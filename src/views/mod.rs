@@ -1,4 +1,9 @@
-//! Shared maud building blocks: the page layout and small components. Pure functions of their data.
+//! Shared maud building blocks for both wings and the error pages: the page layout, the lead form partial,
+//! small components (pure functions of their data) and the one HTML response helper.
 
 pub mod contact_links;
 pub mod layout;
+pub mod lead_form;
+mod response;
+
+pub use response::{html_builder, html_response};
