@@ -185,15 +185,7 @@ impl SecretSource {
                 self.secret_id
             )
         })?;
-        let raw: RawSecret = serde_json::from_str(text).map_err(|e| {
-            anyhow::anyhow!(
-                "secret {} is not the RDS JSON form {{\"username\",\"password\",\"host\",\"port\",\"dbname\"}} ({} at line {} column {})",
-                self.secret_id,
-                e.classify_name(),
-                e.line(),
-                e.column()
-            )
-        })?;
+        let raw = parse_raw(&self.secret_id, text)?;
         Ok(Some(RdsSecret {
             username: raw.username,
             password: raw.password,
@@ -226,6 +218,18 @@ impl SecretSource {
         };
         anyhow::anyhow!("{hint}: {}", DisplayErrorContext(&error))
     }
+}
+
+/// The secret's JSON; an error names the secret and what is wrong, never the value.
+fn parse_raw(secret_id: &str, text: &str) -> anyhow::Result<RawSecret> {
+    serde_json::from_str(text).map_err(|e| {
+        anyhow::anyhow!(
+            "secret {secret_id} is not the RDS JSON form {{\"username\",\"password\",\"host\",\"port\",\"dbname\"}} ({} at line {} column {})",
+            e.classify_name(),
+            e.line(),
+            e.column()
+        )
+    })
 }
 
 trait ClassifyName {
@@ -261,15 +265,19 @@ mod tests {
     }
 
     #[test]
-    fn a_malformed_secret_error_never_contains_the_value() {
-        let err = serde_json::from_str::<RawSecret>(r#"{"username":"app","pass":"hunter2-value"}"#)
-            .unwrap_err();
-        let described = format!(
-            "{} at line {} column {}",
-            err.classify_name(),
-            err.line(),
-            err.column()
-        );
-        assert!(!described.contains("hunter2"));
+    fn a_malformed_secret_error_names_the_secret_and_never_contains_the_value() {
+        for (text, kind) in [
+            (r#"{"username":"app","pass":"hunter2-value"}"#, "a field is missing"),
+            (r#"{"username":"app","password":"hunter2-value""#, "truncated JSON"),
+            (r#"username=app password=hunter2-value"#, "not JSON"),
+            (r#"{"username":"app","password":"hunter2-value","port":"x-hunter2"}"#, "wrong type"),
+        ] {
+            let described = format!("{:#}", parse_raw("rr/db", text).unwrap_err());
+            assert!(!described.contains("hunter2"), "{described}");
+            assert!(
+                described.contains("secret rr/db is not the RDS JSON form") && described.contains(kind),
+                "{described}"
+            );
+        }
     }
 }
