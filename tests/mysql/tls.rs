@@ -159,14 +159,30 @@ async fn auto_tls_refuses_a_non_loopback_database_that_offers_no_tls() {
         served.terminate();
     }
 
-    // `auto` is the default: nothing about TLS is configured.
-    let output = server(&remote_url)
+    // `auto` is the default: nothing about TLS is configured. An app that connected would serve on and on,
+    // so the exit is awaited with a deadline.
+    let mut child = server(&remote_url)
         .env("RR_DATABASE__BOOT_DEADLINE_SECS", "1")
-        .output()
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
         .unwrap();
-    let stderr = String::from_utf8_lossy(&output.stderr);
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    let status = loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            break status;
+        }
+        if std::time::Instant::now() > deadline {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!("the app connected to {address} without TLS and is serving");
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    };
+    let mut stderr = String::new();
+    std::io::Read::read_to_string(&mut child.stderr.take().unwrap(), &mut stderr).unwrap();
     assert!(
-        !output.status.success(),
+        !status.success(),
         "the app connected to {address} without TLS: {stderr}"
     );
     assert!(
