@@ -212,12 +212,15 @@ async fn repeated_single_user_rotations_under_load_fail_no_submission_and_lose_n
     let leads_url = served.url("/leads");
 
     let running = Arc::new(AtomicBool::new(true));
+    // Where the rotation is, so a failed submission says in which step it failed.
+    let phase: Arc<std::sync::Mutex<String>> = Arc::new(std::sync::Mutex::new("before".into()));
     let acknowledged = Arc::new(AtomicUsize::new(0));
     let stored: Arc<Mutex<Vec<i64>>> = Arc::default();
     let failures: Arc<Mutex<Vec<String>>> = Arc::default();
     let mut load = Vec::new();
     for worker in 0..4 {
         let (running, stored, failures) = (running.clone(), stored.clone(), failures.clone());
+        let phase = phase.clone();
         let acknowledged = acknowledged.clone();
         let leads_url = leads_url.clone();
         load.push(tokio::spawn(async move {
@@ -238,8 +241,14 @@ async fn repeated_single_user_rotations_under_load_fail_no_submission_and_lose_n
                         stored.lock().await.push(r.json::<serde_json::Value>().await.unwrap()["id"].as_i64().unwrap());
                         acknowledged.fetch_add(1, Ordering::SeqCst);
                     }
-                    Ok(r) => failures.lock().await.push(format!("{} {}", r.status(), r.text().await.unwrap_or_default())),
-                    Err(e) => failures.lock().await.push(e.to_string()),
+                    Ok(r) => {
+                        let during = phase.lock().unwrap().clone();
+                        failures.lock().await.push(format!("{during}: {} {}", r.status(), r.text().await.unwrap_or_default()));
+                    }
+                    Err(e) => {
+                        let during = phase.lock().unwrap().clone();
+                        failures.lock().await.push(format!("{during}: {e}"));
+                    }
                 }
             }
         }));
@@ -292,6 +301,7 @@ async fn repeated_single_user_rotations_under_load_fail_no_submission_and_lose_n
             .send()
             .await
             .unwrap();
+        *phase.lock().unwrap() = format!("round {round}, AWSPENDING created");
         load_goes_on("after createSecret", &|| true).await;
         // setSecret: the database takes the new password (only AWSPENDING knows it now).
         let alter: Vec<String> = ["localhost", "127.0.0.1"]
@@ -304,7 +314,9 @@ async fn repeated_single_user_rotations_under_load_fail_no_submission_and_lose_n
             })
             .collect();
         let recovered_before = recoveries();
+        *phase.lock().unwrap() = format!("round {round}, ALTER USER running");
         sql(&env.mysql_admin, &alter).await;
+        *phase.lock().unwrap() = format!("round {round}, password changed");
         load_goes_on("after setSecret", &|| recoveries() > recovered_before).await;
         // finishSecret: AWSCURRENT moves to the new version.
         client
@@ -316,6 +328,7 @@ async fn repeated_single_user_rotations_under_load_fail_no_submission_and_lose_n
             .send()
             .await
             .unwrap();
+        *phase.lock().unwrap() = format!("round {round}, AWSCURRENT moved");
         load_goes_on("after finishSecret", &|| true).await;
     }
     running.store(false, Ordering::SeqCst);
@@ -328,9 +341,14 @@ async fn repeated_single_user_rotations_under_load_fail_no_submission_and_lose_n
     let stored = stored.lock().await.clone();
     assert!(
         failures.is_empty(),
-        "{} failed submissions, e.g. {:?}",
+        "{} failed submissions: {failures:?}\nserver log (warnings and errors):\n{}",
         failures.len(),
-        failures.first()
+        served
+            .log_text()
+            .lines()
+            .filter(|l| l.contains("\"WARN\"") || l.contains("\"ERROR\""))
+            .collect::<Vec<_>>()
+            .join("\n")
     );
     assert!(
         stored.len() >= 3 * ROTATIONS * LEADS_PER_STEP,
