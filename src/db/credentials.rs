@@ -30,11 +30,14 @@ impl CredentialSource {
     }
 
     /// After MySQL refused the current credentials (error 1045): further candidates to try, in order.
-    pub async fn after_access_denied(&self) -> anyhow::Result<Vec<DbCredentials>> {
+    pub async fn after_access_denied(
+        &self,
+        refused: &DbCredentials,
+    ) -> anyhow::Result<Vec<DbCredentials>> {
         match self {
             CredentialSource::Static(_) => Ok(Vec::new()),
             CredentialSource::SecretsManager(source) => {
-                source.candidates_after_access_denied().await
+                source.candidates_after_access_denied(refused).await
             }
         }
     }

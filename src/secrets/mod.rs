@@ -139,19 +139,23 @@ impl SecretSource {
         Ok(secret)
     }
 
-    /// After MySQL refused the cached password: a fresh `AWSCURRENT` if it changed, then `AWSPENDING`.
-    pub async fn candidates_after_access_denied(&self) -> anyhow::Result<Vec<DbCredentials>> {
-        let stale = self.cached.read().await.clone();
-        let current = self.refresh().await?;
-        let mut candidates = Vec::new();
-        if stale.as_ref() != Some(&current) {
-            candidates.push(current.credentials());
-        }
+    /// After MySQL refused `refused`: a fresh `AWSCURRENT`, then `AWSPENDING`, each unless it is what was
+    /// refused. (Compared with the refused credentials, not with the cache: another connection may have
+    /// refreshed the cache meanwhile. And `AWSCURRENT` may move between the two reads, taking the version
+    /// `AWSPENDING` named, so with nothing new found it is read once more.)
+    pub async fn candidates_after_access_denied(
+        &self,
+        refused: &DbCredentials,
+    ) -> anyhow::Result<Vec<DbCredentials>> {
+        let mut candidates = vec![self.refresh().await?.credentials()];
         if let Some(pending) = self.fetch(PENDING).await? {
-            if pending != current {
-                candidates.push(pending.credentials());
-            }
+            candidates.push(pending.credentials());
         }
+        if candidates.iter().all(|c| c == refused) {
+            candidates.push(self.refresh().await?.credentials());
+        }
+        candidates.retain(|c| c != refused);
+        candidates.dedup();
         tracing::info!(
             candidates = candidates.len(),
             "fetched fresh database credentials after an access-denied"

@@ -53,7 +53,7 @@ impl MysqlConnector {
         let mut last = error;
         for candidate in self
             .credentials
-            .after_access_denied()
+            .after_access_denied(&first)
             .await
             .map_err(bad_connection)?
         {
