@@ -27,10 +27,20 @@ fn help_explains_every_subcommand() {
     let out = Command::new(BIN).arg("--help").output().unwrap();
     assert!(out.status.success());
     let help = String::from_utf8(out.stdout).unwrap();
-    for word in ["serve", "migrate", "check-config", "staff", "RR_CONFIG", "DB_SERVER"] {
+    for word in [
+        "serve",
+        "migrate",
+        "check-config",
+        "staff",
+        "RR_CONFIG",
+        "DB_SERVER",
+    ] {
         assert!(help.contains(word), "--help does not mention {word}");
     }
-    let staff = Command::new(BIN).args(["staff", "--help"]).output().unwrap();
+    let staff = Command::new(BIN)
+        .args(["staff", "--help"])
+        .output()
+        .unwrap();
     let staff = String::from_utf8(staff.stdout).unwrap();
     for word in ["add", "reset-password", "disable", "enable", "list"] {
         assert!(staff.contains(word), "staff --help does not mention {word}");
@@ -86,7 +96,10 @@ fn check_config_prints_the_settings_but_never_a_secret() {
         .output()
         .unwrap();
     let by_url = command(&dir)
-        .env("DATABASE_URL", "mysql://app_user:url-password-sentinel@db.internal.example:3306/ritual")
+        .env(
+            "DATABASE_URL",
+            "mysql://app_user:url-password-sentinel@db.internal.example:3306/ritual",
+        )
         .arg("check-config")
         .output()
         .unwrap();
@@ -363,7 +376,11 @@ fn add_staff(dir: &tempfile::TempDir, email: &str, password: &str) {
         .env("RR_STAFF_PASSWORD", password)
         .output()
         .unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
 }
 
 /// Signs in on `port` and returns the session cookie (`rr_staff=…`).
@@ -417,7 +434,11 @@ fn a_configured_session_key_lets_every_task_with_that_key_read_the_cookie_and_no
     ]);
     let cookie = session_cookie(servers[0].port, "key@example.com", "a long enough password");
     let status = |i: usize| raw_get_status(servers[i].port, "/admin/leads", &cookie);
-    assert!(status(0).starts_with("HTTP/1.1 200"), "the signing task: {}", status(0));
+    assert!(
+        status(0).starts_with("HTTP/1.1 200"),
+        "the signing task: {}",
+        status(0)
+    );
     assert!(
         status(1).starts_with("HTTP/1.1 200"),
         "another task with the same key: {}",
@@ -455,7 +476,10 @@ struct RssSampler {
 
 impl RssSampler {
     fn start(pid: u32) -> Self {
-        let (peak, stop) = (Arc::new(AtomicU64::new(0)), Arc::new(AtomicBool::new(false)));
+        let (peak, stop) = (
+            Arc::new(AtomicU64::new(0)),
+            Arc::new(AtomicBool::new(false)),
+        );
         let (p, s) = (peak.clone(), stop.clone());
         let thread = std::thread::spawn(move || {
             while !s.load(Ordering::SeqCst) {
@@ -463,7 +487,11 @@ impl RssSampler {
                 std::thread::sleep(Duration::from_millis(2));
             }
         });
-        Self { peak, stop, thread: Some(thread) }
+        Self {
+            peak,
+            stop,
+            thread: Some(thread),
+        }
     }
 
     fn peak(mut self) -> u64 {

@@ -271,15 +271,25 @@ mod tests {
     #[test]
     fn a_malformed_secret_error_names_the_secret_and_never_contains_the_value() {
         for (text, kind) in [
-            (r#"{"username":"app","pass":"hunter2-value"}"#, "a field is missing"),
-            (r#"{"username":"app","password":"hunter2-value""#, "truncated JSON"),
+            (
+                r#"{"username":"app","pass":"hunter2-value"}"#,
+                "a field is missing",
+            ),
+            (
+                r#"{"username":"app","password":"hunter2-value""#,
+                "truncated JSON",
+            ),
             (r#"username=app password=hunter2-value"#, "not JSON"),
-            (r#"{"username":"app","password":"hunter2-value","port":"x-hunter2"}"#, "wrong type"),
+            (
+                r#"{"username":"app","password":"hunter2-value","port":"x-hunter2"}"#,
+                "wrong type",
+            ),
         ] {
             let described = format!("{:#}", parse_raw("rr/db", text).unwrap_err());
             assert!(!described.contains("hunter2"), "{described}");
             assert!(
-                described.contains("secret rr/db is not the RDS JSON form") && described.contains(kind),
+                described.contains("secret rr/db is not the RDS JSON form")
+                    && described.contains(kind),
                 "{described}"
             );
         }

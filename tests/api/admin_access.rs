@@ -269,10 +269,16 @@ async fn without_an_origin_header_the_referer_must_name_our_origin() {
         (None, format!("{ours}@evil.example/")),
         (None, "null".to_owned()),
         // Origin, when sent, decides: a right Referer does not rescue a foreign Origin.
-        (Some("https://evil.example".to_owned()), format!("{ours}/admin/leads")),
+        (
+            Some("https://evil.example".to_owned()),
+            format!("{ours}/admin/leads"),
+        ),
     ] {
         assert_eq!(
-            post(origin.clone(), referer.clone()).await.status().as_u16(),
+            post(origin.clone(), referer.clone())
+                .await
+                .status()
+                .as_u16(),
             403,
             "Origin {origin:?}, Referer {referer}"
         );
@@ -288,7 +294,10 @@ async fn without_an_origin_header_the_referer_must_name_our_origin() {
         .await
         .unwrap()
         .unwrap();
-    assert_eq!(lead.status, "won", "a same-origin Referer stands in for Origin");
+    assert_eq!(
+        lead.status, "won",
+        "a same-origin Referer stands in for Origin"
+    );
 }
 
 #[actix_web::test]

@@ -116,8 +116,17 @@ async fn search_finds_leads_by_name_email_phone_and_message() {
             .unwrap();
         assert_eq!(ids_on(&html), [wanted.clone()], "q={q}");
     }
-    let html = app.get("/admin/leads?q=7946%200000").await.text().await.unwrap();
-    assert_eq!(ids_on(&html), [decoy], "the phone search finds the other lead too");
+    let html = app
+        .get("/admin/leads?q=7946%200000")
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert_eq!(
+        ids_on(&html),
+        [decoy],
+        "the phone search finds the other lead too"
+    );
 }
 
 #[actix_web::test]

@@ -11,7 +11,11 @@ use crate::helpers::{TestApp, spawn_app, spawn_app_with};
 
 /// Moves every session's creation and last use into the past, as if time had passed.
 async fn age_sessions(app: &TestApp, created_ago: Duration, last_seen_ago: Duration) {
-    async fn update(app: &TestApp, created: chrono::NaiveDateTime, seen: chrono::NaiveDateTime) -> DbResult<usize> {
+    async fn update(
+        app: &TestApp,
+        created: chrono::NaiveDateTime,
+        seen: chrono::NaiveDateTime,
+    ) -> DbResult<usize> {
         ritual_roast::db_run!(&app.db, |conn| {
             Ok(diesel::update(staff_sessions::table)
                 .set((
@@ -23,7 +27,9 @@ async fn age_sessions(app: &TestApp, created_ago: Duration, last_seen_ago: Durat
         })
     }
     let now = Utc::now().naive_utc();
-    let rows = update(app, now - created_ago, now - last_seen_ago).await.unwrap();
+    let rows = update(app, now - created_ago, now - last_seen_ago)
+        .await
+        .unwrap();
     assert_eq!(rows, 1, "one signed-in session");
 }
 
@@ -42,12 +48,25 @@ async fn dashboard_status(app: &TestApp) -> u16 {
 }
 
 /// Checks one limit: `alive` still signs in, `dead` does not, and the dead session row is gone.
-async fn expires_between(app: &TestApp, alive: (Duration, Duration), dead: (Duration, Duration), what: &str) {
+async fn expires_between(
+    app: &TestApp,
+    alive: (Duration, Duration),
+    dead: (Duration, Duration),
+    what: &str,
+) {
     age_sessions(app, alive.0, alive.1).await;
-    assert_eq!(dashboard_status(app).await, 200, "{what}: still signed in at {alive:?}");
+    assert_eq!(
+        dashboard_status(app).await,
+        200,
+        "{what}: still signed in at {alive:?}"
+    );
     age_sessions(app, dead.0, dead.1).await;
     let response = app.get("/admin").await;
-    assert_eq!(response.status().as_u16(), 303, "{what}: signed out at {dead:?}");
+    assert_eq!(
+        response.status().as_u16(),
+        303,
+        "{what}: signed out at {dead:?}"
+    );
     assert!(
         response.headers()["location"]
             .to_str()
@@ -55,7 +74,11 @@ async fn expires_between(app: &TestApp, alive: (Duration, Duration), dead: (Dura
             .starts_with("/admin/login"),
         "{what}"
     );
-    assert_eq!(session_rows(app).await, 0, "{what}: the expired session is deleted");
+    assert_eq!(
+        session_rows(app).await,
+        0,
+        "{what}: the expired session is deleted"
+    );
 }
 
 #[actix_web::test]
@@ -71,7 +94,13 @@ async fn a_session_in_constant_use_still_expires_12_hours_after_sign_in() {
     let app = spawn_app().await;
     app.signed_in().await;
     let (h, m) = (Duration::hours, Duration::minutes);
-    expires_between(&app, (h(12) - m(2), m(0)), (h(12) + m(2), m(0)), "absolute 12 h").await;
+    expires_between(
+        &app,
+        (h(12) - m(2), m(0)),
+        (h(12) + m(2), m(0)),
+        "absolute 12 h",
+    )
+    .await;
 }
 
 #[actix_web::test]

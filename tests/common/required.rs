@@ -29,10 +29,7 @@ pub fn service_var(var: &str, what: &str) -> Option<String> {
 
 /// Something a test needs is missing: a failure under scripts/test.sh, a loud skip elsewhere.
 pub fn unavailable(reason: &str) {
-    let test = std::thread::current()
-        .name()
-        .unwrap_or("a test")
-        .to_owned();
+    let test = std::thread::current().name().unwrap_or("a test").to_owned();
     if every_service_required() {
         panic!("{test} cannot run: {reason}; RR_TEST_REQUIRE_ALL/CI says every test must run");
     }

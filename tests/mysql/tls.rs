@@ -119,7 +119,10 @@ async fn proxy_without_tls(bind: IpAddr, target: (String, u16)) -> u16 {
                 // low 16 capability bits, little-endian: CLIENT_SSL (0x0800) is bit 3 of the second byte.
                 let nul = 1 + greeting[1..].iter().position(|b| *b == 0).unwrap();
                 let capabilities = nul + 1 + 4 + 8 + 1;
-                assert!(greeting[capabilities + 1] & 0x08 != 0, "the test server offers TLS");
+                assert!(
+                    greeting[capabilities + 1] & 0x08 != 0,
+                    "the test server offers TLS"
+                );
                 greeting[capabilities + 1] &= !0x08;
                 inbound.write_all(&header).await.unwrap();
                 inbound.write_all(&greeting).await.unwrap();
@@ -140,7 +143,8 @@ async fn auto_tls_refuses_a_non_loopback_database_that_offers_no_tls() {
     let (name, _) = db.fresh_database().await;
     let remote = proxy_without_tls(address, db.host_port()).await;
     let local = proxy_without_tls("127.0.0.1".parse().unwrap(), db.host_port()).await;
-    let url = |host: &str, port: u16| format!("mysql://rr_admin:rr-admin-test-pw@{host}:{port}/{name}");
+    let url =
+        |host: &str, port: u16| format!("mysql://rr_admin:rr-admin-test-pw@{host}:{port}/{name}");
     let remote_url = url(&address.to_string(), remote);
 
     // Controls: the proxy is a working server without TLS — with TLS disabled the app uses it, and `auto`

@@ -24,7 +24,10 @@ struct Env {
 }
 
 fn env() -> Option<Env> {
-    let moto = required::service_var("RR_TEST_MOTO_URL", "moto's server standing in for Secrets Manager")?;
+    let moto = required::service_var(
+        "RR_TEST_MOTO_URL",
+        "moto's server standing in for Secrets Manager",
+    )?;
     let mysql_admin = required::service_var("RR_TEST_MYSQL_URL", "MariaDB behind the secret")?;
     Some(Env { moto, mysql_admin })
 }
@@ -256,7 +259,12 @@ async fn repeated_single_user_rotations_under_load_fail_no_submission_and_lose_n
 
     // Each step of a rotation lasts until the load has gone on through it (and, after the password
     // change, until a new connection has met it), never a fixed time.
-    let recoveries = || served.log_text().matches("refused the cached credentials").count();
+    let recoveries = || {
+        served
+            .log_text()
+            .matches("refused the cached credentials")
+            .count()
+    };
     let load_goes_on = async |step: &str, also: &dyn Fn() -> bool| {
         let start = acknowledged.load(Ordering::SeqCst);
         let deadline = Instant::now() + Duration::from_secs(60);
