@@ -8,6 +8,9 @@ set -uo pipefail
 cd "$(dirname "$0")/.." || exit 1
 
 export CARGO_TERM_COLOR=never
+# Tests that need MariaDB or moto fail instead of skipping when their variables are missing (see
+# tests/mysql/support.rs, tests/secrets/main.rs): under this script a skipped test is a failed one.
+export RR_TEST_REQUIRE_ALL=1
 passed=0 failed=0
 summary=()
 
@@ -42,14 +45,31 @@ RR_TEST_BACKEND=mysql suite "API tests on MariaDB" cargo test --quiet --test api
 suite "MySQL-only tests (migrations, outage, TLS) on MariaDB" cargo test --quiet --test mysql
 
 # moto's server stands in for AWS Secrets Manager (the rotation test drives it like the rotation Lambda would).
-python3 -c 'import moto' 2>/dev/null || pip install -q 'moto[server]' 2>&1 | grep -v "as the 'root' user" || true
-moto_port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
-moto_server -H 127.0.0.1 -p "$moto_port" >/tmp/rr-moto-$$.log 2>&1 &
-moto_pid=$!
-trap 'kill "$moto_pid" 2>/dev/null; kill "$RR_TEST_MARIADB_PID" 2>/dev/null; wait 2>/dev/null; rm -rf "$RR_TEST_MARIADB_DIR" /tmp/rr-moto-$$.log' EXIT
-for _ in $(seq 1 50); do curl -s "http://127.0.0.1:$moto_port" >/dev/null && break; sleep 0.2; done
-RR_TEST_MOTO_URL="http://127.0.0.1:$moto_port" suite "Secrets Manager tests (moto + MariaDB, rotation under load)" \
-  cargo test --quiet --test secrets -- --nocapture
+# A failed install or a server that never answers fails that suite (the tests refuse to run without it).
+start_moto() {
+  if ! python3 -c 'import moto.server' 2>/dev/null; then
+    pip install -q 'moto[server]' 2>&1 | grep -v "as the 'root' user"
+    python3 -c 'import moto.server' || { echo "moto did not install"; return 1; }
+  fi
+  moto_port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+  moto_server -H 127.0.0.1 -p "$moto_port" >/tmp/rr-moto-$$.log 2>&1 &
+  moto_pid=$!
+  for _ in $(seq 1 100); do
+    curl -sf "http://127.0.0.1:$moto_port/moto-api/" >/dev/null && return 0
+    kill -0 "$moto_pid" 2>/dev/null || break
+    sleep 0.2
+  done
+  echo "moto did not answer on 127.0.0.1:$moto_port; its log:"; cat /tmp/rr-moto-$$.log
+  return 1
+}
+moto_pid=
+trap 'kill $moto_pid 2>/dev/null; kill "$RR_TEST_MARIADB_PID" 2>/dev/null; wait 2>/dev/null; rm -rf "$RR_TEST_MARIADB_DIR" /tmp/rr-moto-$$.log' EXIT
+if start_moto; then
+  RR_TEST_MOTO_URL="http://127.0.0.1:$moto_port" suite "Secrets Manager tests (moto + MariaDB, rotation under load)" \
+    cargo test --quiet --test secrets -- --nocapture
+else
+  suite "Secrets Manager tests: moto did not start" false
+fi
 
 ensure_apt musl-gcc musl-tools
 rustup target list --installed 2>/dev/null | grep -q x86_64-unknown-linux-musl || rustup target add x86_64-unknown-linux-musl
@@ -59,8 +79,14 @@ suite "release build (static musl binary)" cargo build --quiet --release --targe
 # THIRD_PARTY.md and the SBOM against Cargo.lock.
 suite "dependency audit, licences, duplicates, notices, SBOM (scripts/deps-check.sh)" scripts/deps-check.sh
 
+# A suite that lost its run bit (or its file) fails rather than disappearing from the summary.
 for extra in tests/image/run.sh tests/browser/run.sh tests/deploy/run.sh tests/infra/run.sh; do
-  [ -x "$extra" ] && suite "$extra" "$extra"
+  if [ -x "$extra" ]; then
+    suite "$extra" "$extra"
+  else
+    echo "$extra is missing or not executable (chmod +x it)"
+    suite "$extra (missing or not executable)" false
+  fi
 done
 
 # The image run the way the ECS task definition runs it; it starts its own MariaDB (TLS required) and moto.

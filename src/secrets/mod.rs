@@ -130,23 +130,24 @@ impl SecretSource {
         Ok(secret)
     }
 
-    /// After MySQL refused `refused_password`: a fresh `AWSCURRENT` unless it is that same password, then
-    /// `AWSPENDING`. Compared with what was refused, not with the cache: another connection may have
-    /// refreshed the cache meanwhile, and the new password must still be offered to this one.
+    /// After MySQL refused `refused_password`: a fresh `AWSCURRENT`, then `AWSPENDING`, each unless it is
+    /// what was refused. (Compared with the refused password, not with the cache: another connection may
+    /// have refreshed the cache meanwhile. And `AWSCURRENT` may move between the two reads, taking the
+    /// version `AWSPENDING` named, so with nothing new found it is read once more.)
     pub async fn candidates_after_access_denied(
         &self,
         refused_password: &str,
     ) -> anyhow::Result<Vec<RdsSecret>> {
-        let current = self.refresh().await?;
-        let pending = self
-            .fetch(PENDING)
-            .await?
-            .filter(|pending| *pending != current && pending.password.expose() != refused_password);
-        let mut candidates = Vec::new();
-        if current.password.expose() != refused_password {
-            candidates.push(current);
+        let refused = |secret: &RdsSecret| secret.password.expose() == refused_password;
+        let mut candidates = vec![self.refresh().await?];
+        if let Some(pending) = self.fetch(PENDING).await? {
+            candidates.push(pending);
         }
-        candidates.extend(pending);
+        if candidates.iter().all(refused) {
+            candidates.push(self.refresh().await?);
+        }
+        candidates.retain(|c| !refused(c));
+        candidates.dedup();
         tracing::info!(
             candidates = candidates.len(),
             "fetched fresh database credentials after an access-denied"
@@ -180,15 +181,7 @@ impl SecretSource {
                 self.secret_id
             )
         })?;
-        let raw: RawSecret = serde_json::from_str(text).map_err(|e| {
-            anyhow::anyhow!(
-                "secret {} is not the RDS JSON form {{\"username\",\"password\",\"host\",\"port\",\"dbname\"}} ({} at line {} column {})",
-                self.secret_id,
-                e.classify_name(),
-                e.line(),
-                e.column()
-            )
-        })?;
+        let raw = parse_raw(&self.secret_id, text)?;
         Ok(Some(RdsSecret {
             username: raw.username,
             password: raw.password,
@@ -221,6 +214,18 @@ impl SecretSource {
         };
         anyhow::anyhow!("{hint}: {}", DisplayErrorContext(&error))
     }
+}
+
+/// The secret's JSON; an error names the secret and what is wrong, never the value.
+fn parse_raw(secret_id: &str, text: &str) -> anyhow::Result<RawSecret> {
+    serde_json::from_str(text).map_err(|e| {
+        anyhow::anyhow!(
+            "secret {secret_id} is not the RDS JSON form {{\"username\",\"password\",\"host\",\"port\",\"dbname\"}} ({} at line {} column {})",
+            e.classify_name(),
+            e.line(),
+            e.column()
+        )
+    })
 }
 
 trait ClassifyName {
@@ -256,15 +261,29 @@ mod tests {
     }
 
     #[test]
-    fn a_malformed_secret_error_never_contains_the_value() {
-        let err = serde_json::from_str::<RawSecret>(r#"{"username":"app","pass":"hunter2-value"}"#)
-            .unwrap_err();
-        let described = format!(
-            "{} at line {} column {}",
-            err.classify_name(),
-            err.line(),
-            err.column()
-        );
-        assert!(!described.contains("hunter2"));
+    fn a_malformed_secret_error_names_the_secret_and_never_contains_the_value() {
+        for (text, kind) in [
+            (
+                r#"{"username":"app","pass":"hunter2-value"}"#,
+                "a field is missing",
+            ),
+            (
+                r#"{"username":"app","password":"hunter2-value""#,
+                "truncated JSON",
+            ),
+            (r#"username=app password=hunter2-value"#, "not JSON"),
+            (
+                r#"{"username":"app","password":"hunter2-value","port":"x-hunter2"}"#,
+                "wrong type",
+            ),
+        ] {
+            let described = format!("{:#}", parse_raw("rr/db", text).unwrap_err());
+            assert!(!described.contains("hunter2"), "{described}");
+            assert!(
+                described.contains("secret rr/db is not the RDS JSON form")
+                    && described.contains(kind),
+                "{described}"
+            );
+        }
     }
 }

@@ -43,15 +43,17 @@ async fn the_list_pages_through_every_lead_exactly_once_newest_first() {
         );
     }
     let mut seen = Vec::new();
+    let mut page_sizes = Vec::new();
     for html in every_page(&app, "/admin/leads").await {
         assert!(
             html.contains("120 leads match."),
             "every page states the total"
         );
         let ids = ids_on(&html);
-        assert!(ids.len() <= 50);
+        page_sizes.push(ids.len());
         seen.extend(ids);
     }
+    assert_eq!(page_sizes, [50, 50, 20], "50 leads a page");
     created.reverse();
     assert_eq!(seen, created);
 }
@@ -88,6 +90,43 @@ async fn a_search_pages_through_its_matches_in_order_like_the_plain_list() {
         let searched = all_ids(format!("/admin/leads?q=needle{sort}")).await;
         assert_eq!(searched, expected, "sort {sort}");
     }
+}
+
+#[actix_web::test]
+async fn search_finds_leads_by_name_email_phone_and_message() {
+    let app = spawn_app().await;
+    app.signed_in().await;
+    let mut form = with("name", "Marta Quispe");
+    form.retain(|(k, _)| !["email", "phone", "message"].contains(k));
+    form.push(("email", "marta@andes.example".into()));
+    form.push(("phone", "+51 1 555 0199".into()));
+    form.push(("message", "Looking for a washed Geisha lot".into()));
+    let wanted = app.submit_lead(&form).await.to_string();
+    // A decoy with every field different, so a search that ignores its term finds two rows.
+    let decoy = app
+        .submit_lead(&with("phone", "+44 20 7946 0000"))
+        .await
+        .to_string();
+    for q in ["Quispe", "andes.example", "555%200199", "Geisha"] {
+        let html = app
+            .get(&format!("/admin/leads?q={q}"))
+            .await
+            .text()
+            .await
+            .unwrap();
+        assert_eq!(ids_on(&html), [wanted.clone()], "q={q}");
+    }
+    let html = app
+        .get("/admin/leads?q=7946%200000")
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert_eq!(
+        ids_on(&html),
+        [decoy],
+        "the phone search finds the other lead too"
+    );
 }
 
 #[actix_web::test]

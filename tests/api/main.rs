@@ -4,6 +4,7 @@
 mod admin_access;
 mod admin_leads;
 mod admin_list;
+mod admin_sessions;
 mod assets;
 mod hardening;
 mod health;

@@ -2,7 +2,6 @@
 import json
 import os
 import sqlite3
-import time
 from urllib.parse import urlparse
 
 import pytest
@@ -104,9 +103,17 @@ def test_a_double_click_stores_one_lead(browser):
     d.get(BASE + "/")
     fill(d, "Double Click", "double@example.com")
     button = d.find_element(By.CSS_SELECTOR, "[data-testid=submit]")
+    # Count the requests the page starts and finishes, to wait for the last one rather than a fixed time.
+    d.execute_script(
+        "window.__started = 0; window.__settled = 0; const real = window.fetch;"
+        "window.fetch = (...a) => { window.__started++;"
+        " return real(...a).finally(() => { window.__settled++; }); };")
     d.execute_script("arguments[0].click(); arguments[0].click();", button)
     WebDriverWait(d, 10).until(lambda d: d.find_elements(By.CSS_SELECTOR, "[data-testid=thanks]"))
-    time.sleep(0.5)
+    WebDriverWait(d, 10).until(
+        lambda d: d.execute_script("return window.__settled === window.__started"),
+        "a submission is still in flight")
+    assert d.execute_script("return window.__started") >= 1, "the form was sent by the script"
     assert lead_count("double@example.com") == 1
 
 
@@ -129,7 +136,13 @@ def test_first_load_fits_the_budget_with_no_layout_shift_and_no_foreign_requests
     d.execute_cdp_cmd("Network.setCacheDisabled", {"cacheDisabled": True})
     d.get(BASE + "/")
     d.execute_script("window.scrollTo(0, document.body.scrollHeight)")
-    time.sleep(1.0)
+    # Everything the page loads once scrolled (lazy images, fonts) has arrived: wait for that, not a time.
+    WebDriverWait(d, 10).until(
+        lambda d: d.execute_script(
+            "return document.readyState === 'complete'"
+            " && Array.from(document.images).every(i => i.complete)"
+            " && document.fonts.status === 'loaded'"),
+        "the page did not finish loading")
     entries = d.execute_script(
         "return performance.getEntriesByType('navigation').concat(performance.getEntriesByType('resource'))"
         ".map(e => ({name: e.name, size: e.transferSize}))")

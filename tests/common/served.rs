@@ -47,6 +47,7 @@ impl Served {
         launched.into_iter().map(Launched::listening).collect()
     }
 
+    /// The server's process id (for /proc/<pid>/status).
     pub fn pid(&self) -> u32 {
         self.child.id()
     }

@@ -46,9 +46,16 @@ async fn a_database_outage_means_503s_and_a_healthy_health_page_then_recovery_wi
     assert_eq!(post_lead(&http, http_port).await.status().as_u16(), 201);
 
     proxy.cut();
-    // Let the proxy tear down the open connections before the next request (a request racing the cut may
-    // still get through, as on a real network).
-    tokio::time::sleep(Duration::from_millis(300)).await;
+    // Wait until the app has noticed (its readiness probe fails), not for a fixed time: a request racing
+    // the cut may still get through, as on a real network.
+    let deadline = Instant::now() + Duration::from_secs(15);
+    while status(&http, http_port, "/readyz").await != 503 {
+        assert!(
+            Instant::now() < deadline,
+            "/readyz still answers 200 15 s into the outage"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
     let during = post_lead(&http, http_port).await;
     let during_status = during.status().as_u16();
     let body: serde_json::Value = during.json().await.unwrap();

@@ -1,24 +1,13 @@
 use std::net::TcpListener;
 use std::process::Command;
 
+use crate::required::service_var;
 use crate::served::BIN;
 
-/// The admin URL of the test MariaDB, or None (skip) outside CI. Under CI a missing server is a failure.
+/// The admin URL of the test MariaDB, or None (a loud skip) outside scripts/test.sh, where a missing
+/// server is a failure (see tests/common/required.rs).
 pub fn admin_url() -> Option<String> {
-    match std::env::var("RR_TEST_MYSQL_URL") {
-        Ok(url) => Some(url),
-        Err(_) if std::env::var_os("CI").is_some() => {
-            panic!(
-                "RR_TEST_MYSQL_URL is not set: run the suite through scripts/test.sh, which starts MariaDB"
-            )
-        }
-        Err(_) => {
-            eprintln!(
-                "SKIPPED: RR_TEST_MYSQL_URL is not set (scripts/test.sh starts MariaDB and sets it)"
-            );
-            None
-        }
-    }
+    service_var("RR_TEST_MYSQL_URL", "MariaDB for the MySQL-only tests")
 }
 
 pub struct Mysql {

@@ -4,13 +4,15 @@
 
 use std::process::{Command, Stdio};
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use aws_sdk_secretsmanager::Client;
 use aws_sdk_secretsmanager::config::{BehaviorVersion, Credentials, Region};
 use tokio::sync::Mutex;
 
+#[path = "../common/required.rs"]
+mod required;
 #[path = "../common/served.rs"]
 mod served;
 
@@ -22,21 +24,12 @@ struct Env {
 }
 
 fn env() -> Option<Env> {
-    match (
-        std::env::var("RR_TEST_MOTO_URL"),
-        std::env::var("RR_TEST_MYSQL_URL"),
-    ) {
-        (Ok(moto), Ok(mysql_admin)) => Some(Env { moto, mysql_admin }),
-        _ if std::env::var_os("CI").is_some() => {
-            panic!(
-                "RR_TEST_MOTO_URL/RR_TEST_MYSQL_URL are not set: run the suite through scripts/test.sh"
-            )
-        }
-        _ => {
-            eprintln!("SKIPPED: moto and MariaDB are needed (scripts/test.sh starts both)");
-            None
-        }
-    }
+    let moto = required::service_var(
+        "RR_TEST_MOTO_URL",
+        "moto's server standing in for Secrets Manager",
+    )?;
+    let mysql_admin = required::service_var("RR_TEST_MYSQL_URL", "MariaDB behind the secret")?;
+    Some(Env { moto, mysql_admin })
 }
 
 fn secrets(moto: &str) -> Client {
@@ -175,6 +168,12 @@ async fn the_app_boots_with_host_port_database_and_credentials_all_from_the_secr
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_missing_secret_stops_the_boot_with_its_name_and_region() {
     let Some(env) = env() else { return };
+    // moto must answer, or the error below would be "unreachable" rather than "does not exist".
+    secrets(&env.moto)
+        .list_secrets()
+        .send()
+        .await
+        .expect("moto answers at RR_TEST_MOTO_URL");
     let output = Command::new(BIN)
         .env_clear()
         .env("SECRET_NAME", "ritual-roast/does-not-exist")
@@ -187,8 +186,11 @@ async fn a_missing_secret_stops_the_boot_with_its_name_and_region() {
         .unwrap();
     assert!(!output.status.success());
     let stderr = String::from_utf8_lossy(&output.stderr);
+    // The not-found branch's own hint: every other error names the secret and the region too.
     assert!(
-        stderr.contains("ritual-roast/does-not-exist") && stderr.contains("us-east-1"),
+        stderr.contains(
+            "secret ritual-roast/does-not-exist does not exist in us-east-1: check SECRET_NAME and AWS_REGION"
+        ),
         "{stderr}"
     );
 }
@@ -213,11 +215,16 @@ async fn repeated_single_user_rotations_under_load_fail_no_submission_and_lose_n
     let leads_url = served.url("/leads");
 
     let running = Arc::new(AtomicBool::new(true));
+    // Where the rotation is, so a failed submission says in which step it failed.
+    let phase: Arc<std::sync::Mutex<String>> = Arc::new(std::sync::Mutex::new("before".into()));
+    let acknowledged = Arc::new(AtomicUsize::new(0));
     let stored: Arc<Mutex<Vec<i64>>> = Arc::default();
     let failures: Arc<Mutex<Vec<String>>> = Arc::default();
     let mut load = Vec::new();
     for worker in 0..4 {
         let (running, stored, failures) = (running.clone(), stored.clone(), failures.clone());
+        let phase = phase.clone();
+        let acknowledged = acknowledged.clone();
         let leads_url = leads_url.clone();
         load.push(tokio::spawn(async move {
             let http = reqwest::Client::new();
@@ -233,15 +240,46 @@ async fn repeated_single_user_rotations_under_load_fail_no_submission_and_lose_n
                     .send()
                     .await;
                 match answer {
-                    Ok(r) if r.status() == 201 => stored.lock().await.push(r.json::<serde_json::Value>().await.unwrap()["id"].as_i64().unwrap()),
-                    Ok(r) => failures.lock().await.push(format!("{} {}", r.status(), r.text().await.unwrap_or_default())),
-                    Err(e) => failures.lock().await.push(e.to_string()),
+                    Ok(r) if r.status() == 201 => {
+                        stored.lock().await.push(r.json::<serde_json::Value>().await.unwrap()["id"].as_i64().unwrap());
+                        acknowledged.fetch_add(1, Ordering::SeqCst);
+                    }
+                    Ok(r) => {
+                        let during = phase.lock().unwrap().clone();
+                        failures.lock().await.push(format!("{during}: {} {}", r.status(), r.text().await.unwrap_or_default()));
+                    }
+                    Err(e) => {
+                        let during = phase.lock().unwrap().clone();
+                        failures.lock().await.push(format!("{during}: {e}"));
+                    }
                 }
             }
         }));
     }
 
+    // Each step of a rotation lasts until the load has gone on through it (and, after the password
+    // change, until a new connection has met it), never a fixed time.
+    let recoveries = || {
+        served
+            .log_text()
+            .matches("refused the cached credentials")
+            .count()
+    };
+    let load_goes_on = async |step: &str, also: &dyn Fn() -> bool| {
+        let start = acknowledged.load(Ordering::SeqCst);
+        let deadline = Instant::now() + Duration::from_secs(60);
+        while acknowledged.load(Ordering::SeqCst) < start + LEADS_PER_STEP || !also() {
+            assert!(
+                Instant::now() < deadline,
+                "{step}: the load stalled ({} leads stored meanwhile, failures {:?})",
+                acknowledged.load(Ordering::SeqCst) - start,
+                failures.lock().await.first()
+            );
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    };
     const ROTATIONS: usize = 3;
+    const LEADS_PER_STEP: usize = 20;
     for round in 1..=ROTATIONS {
         let password = format!("rotated-{round}-{}", uuid::Uuid::new_v4().simple());
         let previous = client
@@ -271,7 +309,8 @@ async fn repeated_single_user_rotations_under_load_fail_no_submission_and_lose_n
             .send()
             .await
             .unwrap();
-        tokio::time::sleep(Duration::from_millis(500)).await;
+        *phase.lock().unwrap() = format!("round {round}, AWSPENDING created");
+        load_goes_on("after createSecret", &|| true).await;
         // setSecret: the database takes the new password (only AWSPENDING knows it now).
         let alter: Vec<String> = ["localhost", "127.0.0.1"]
             .iter()
@@ -282,8 +321,11 @@ async fn repeated_single_user_rotations_under_load_fail_no_submission_and_lose_n
                 )
             })
             .collect();
+        let recovered_before = recoveries();
+        *phase.lock().unwrap() = format!("round {round}, ALTER USER running");
         sql(&env.mysql_admin, &alter).await;
-        tokio::time::sleep(Duration::from_millis(2000)).await;
+        *phase.lock().unwrap() = format!("round {round}, password changed");
+        load_goes_on("after setSecret", &|| recoveries() > recovered_before).await;
         // finishSecret: AWSCURRENT moves to the new version.
         client
             .update_secret_version_stage()
@@ -294,7 +336,8 @@ async fn repeated_single_user_rotations_under_load_fail_no_submission_and_lose_n
             .send()
             .await
             .unwrap();
-        tokio::time::sleep(Duration::from_millis(2000)).await;
+        *phase.lock().unwrap() = format!("round {round}, AWSCURRENT moved");
+        load_goes_on("after finishSecret", &|| true).await;
     }
     running.store(false, Ordering::SeqCst);
     for task in load {
@@ -306,12 +349,17 @@ async fn repeated_single_user_rotations_under_load_fail_no_submission_and_lose_n
     let stored = stored.lock().await.clone();
     assert!(
         failures.is_empty(),
-        "{} failed submissions, e.g. {:?}",
+        "{} failed submissions: {failures:?}\nserver log (warnings and errors):\n{}",
         failures.len(),
-        failures.first()
+        served
+            .log_text()
+            .lines()
+            .filter(|l| l.contains("\"WARN\"") || l.contains("\"ERROR\""))
+            .collect::<Vec<_>>()
+            .join("\n")
     );
     assert!(
-        stored.len() > 100,
+        stored.len() >= 3 * ROTATIONS * LEADS_PER_STEP,
         "the load generator kept submitting ({} leads)",
         stored.len()
     );
