@@ -593,7 +593,7 @@ if [ "$SERVICE_FOUND" = 0 ]; then
 else
   run awscli ecs describe-task-definition --task-definition "$PREV_TD" --include TAGS >"$WORK/td.json" \
     || die "cannot describe task definition $PREV_TD"
-  info=$(jsonhelper td-info "$WORK/td.json" "$CONTAINER" 2>&1) || die "$info"
+  info=$(jsonhelper td-info "$WORK/td.json" "$CONTAINER" 2>"$WORK/err") || die "$(cat "$WORK/err")"
   read -r FAMILY PREV_REV ARCH PREV_IMAGE <<<"$info"
   say "  service runs $FAMILY:$PREV_REV ($ARCH); container $CONTAINER runs $PREV_IMAGE"
   # A rollout in progress belongs to someone (another deploy, the console, a stack update, an abandoned run):
@@ -654,7 +654,7 @@ if [ "$SKIP_BUILD" = 0 ]; then
 fi
 if [ "$DRY_RUN" = 0 ] || [ "$SKIP_BUILD" = 1 ]; then
   [ -f "$BINARY" ] || die "binary $BINARY does not exist (build it: cargo build --release --target x86_64-unknown-linux-musl; or point RR_BINARY at one)"
-  machine=$(jsonhelper elf-check "$BINARY" "$ARCH" 2>&1) || die "$machine"
+  machine=$(jsonhelper elf-check "$BINARY" "$ARCH" 2>"$WORK/err") || die "$(cat "$WORK/err")"
   say "  binary: $BINARY ($(du -h "$BINARY" | cut -f1), static ELF, $machine)"
 fi
 # The image is built in a one-file context (the binary alone), whatever else the tree holds, for the task's

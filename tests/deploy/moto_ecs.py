@@ -28,7 +28,8 @@ Scenarios: $RR_SHIM_SCENARIOS names a JSON file, re-read on every call, {service
   stopped        tasks a failed rollout leaves behind: [{"stoppedReason", "exitCode", "reason", "logs": [...]}];
                  recorded as STOPPED tasks started by the deployment, log lines put in the container's awslogs
                  stream (<prefix>/<container>/<task id>) when the log group exists
-  migrate_exit   exit code of a migration task (default 0); migrate_reason, migrate_polls (default 1)
+Migration tasks belong to no service (run-task): they follow the entry named "migrate", if any:
+  {"migrate": {"exit": 1, "reason": "...", "polls": 1}} (default: exit 0 after 1 describe-tasks call)
 
 usage: moto_ecs.py HOST PORT
 """
@@ -238,26 +239,21 @@ def describe_tasks(self, cluster_str, tasks):
         for t in found:
             if t.task_arn not in MIGRATIONS:
                 continue
-            sc = {}
-            for svc in self.services.values():
-                if svc.cluster_name == t.cluster_name:
-                    sc = scenario(svc.name) or sc
-                    if sc:
-                        break
+            sc = scenario("migrate")
             if MIGRATIONS[t.task_arn] is None:
-                MIGRATIONS[t.task_arn] = int(sc.get("migrate_polls", 1))
+                MIGRATIONS[t.task_arn] = int(sc.get("polls", 1))
             MIGRATIONS[t.task_arn] -= 1
             if MIGRATIONS[t.task_arn] > 0:
                 t.last_status = "RUNNING"
                 continue
             if t.desired_status != "STOPPED":
-                code = int(sc.get("migrate_exit", 0))
+                code = int(sc.get("exit", 0))
                 t.last_status = t.desired_status = "STOPPED"
                 t.stopped_reason = "Essential container in task exited"
                 t.stop_code = "EssentialContainerExited"
                 t.containers[0].last_status = "STOPPED"
                 t.containers[0].exitCode = code
-                t.containers[0].reason = sc.get("migrate_reason") if code else None
+                t.containers[0].reason = sc.get("reason") if code else None
             t.last_status = "STOPPED"
         return found
 
