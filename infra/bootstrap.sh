@@ -49,6 +49,8 @@ Image: --image-uri/RR_IMAGE_URI if given; otherwise, on an existing stack, the i
 none: bootstrap mode, in which the service exists with 0 tasks and no auto scaling. Then ./deploy.sh pushes an
 image and rolls the service onto it, and running this script again (or ./deploy.sh --bootstrap) picks that image
 up, turns on auto scaling and starts MinTasks tasks.
+When a stack update fails, CloudFormation's rollback can put the service back on the stack's previous (older)
+image; this script then puts the service back on the task definition it ran before the update, and exits 1.
 
 Other environment: AWS_PROFILE, AWS_ENDPOINT_URL, ... are honoured by the AWS CLI as usual.
 Exit status: 0 stack deployed (or unchanged) and service stable; 1 failure; 2 usage error; 130 interrupted.
@@ -211,12 +213,19 @@ physical_id() { # the physical id of one of the stack's resources (empty when th
     | grep -v '^None$' || true
 }
 
-# The image of container $CONTAINER in the service's current task definition (empty when there is none).
-current_service_image() { # cluster service
+# The service's current task definition (empty when there is none).
+current_service_td() { # cluster service
   local td
   td=$(awscli ecs describe-services --cluster "$1" --services "$2" --output text \
          --query "services[?status=='ACTIVE'].taskDefinition | [0]" 2>/dev/null) || return 0
   case $td in ''|None|null) return 0 ;; esac
+  printf '%s\n' "$td"
+}
+# The image of container $CONTAINER in the service's current task definition (empty when there is none).
+current_service_image() { # cluster service
+  local td
+  td=$(current_service_td "$1" "$2")
+  [ -n "$td" ] || return 0
   awscli ecs describe-task-definition --task-definition "$td" --output text \
     --query "taskDefinition.containerDefinitions[?name=='$CONTAINER'].image | [0]" 2>/dev/null \
     | grep -v '^None$' || true
@@ -240,9 +249,16 @@ case $STATUS in
     die "stack $STACK is busy ($STATUS); wait until it has finished and run this again" ;;
 esac
 
+# What the service runs before the update: a failed update makes CloudFormation roll the stack back to its
+# previous parameters, whose ImageUri may be older than what deploy.sh rolled out since; the service then lands
+# on that older revision. We put it back on this one (see restore_service below).
+cluster='' service='' PRE_TD=''
+if [ "$STATUS" != NONE ]; then
+  cluster=$(physical_id Cluster) service=$(physical_id Service)
+  [ -z "$cluster" ] || [ -z "$service" ] || PRE_TD=$(current_service_td "$cluster" "$service")
+fi
 if [ -z "$IMAGE_URI" ] && [ "$STATUS" != NONE ]; then
   # Keep the stack's image in step with what deploy.sh rolled out last.
-  cluster=$(physical_id Cluster) service=$(physical_id Service)
   running_image=''
   if [ -n "$cluster" ] && [ -n "$service" ]; then
     show_cmd '  +' aws --region "$REGION" ecs describe-services --cluster "$cluster" --services "${service##*/}"
@@ -292,7 +308,23 @@ if [ "$rc" -ne 0 ] && grep -q 'No updates are to be performed' "$WORK/deploy.err
   say "  no changes to deploy"
   rc=0
 fi
+# After a failed update: once the stack has settled, the service must still run what it ran before (the image
+# deploy.sh rolled out), not the revision CloudFormation's rollback left it on.
+restore_service() {
+  local now deadline=$((SECONDS + SERVICE_TIMEOUT))
+  [ -n "$PRE_TD" ] || return 0
+  while [[ $(stack_status 2>/dev/null || echo unknown) == *_IN_PROGRESS ]] && [ "$SECONDS" -lt "$deadline" ]; do
+    sleep "$POLL_INTERVAL"
+  done
+  now=$(current_service_td "$cluster" "$service")
+  [ -n "$now" ] && [ "$now" != "$PRE_TD" ] || return 0
+  say "  the failed update moved the service from ${PRE_TD##*/} to ${now##*/} (the stack's previous, older image);"
+  say "  putting it back on ${PRE_TD##*/}, what it ran before this update"
+  change ecs update-service --cluster "$cluster" --service "${service##*/}" --task-definition "$PRE_TD" >/dev/null \
+    || warn "could not put the service back on $PRE_TD: do it by hand (aws ecs update-service --task-definition $PRE_TD)"
+}
 if [ "$rc" -ne 0 ]; then
+  restore_service
   STATUS=$(stack_status 2>/dev/null || echo unknown)
   hint=''
   [ "$STATUS" != ROLLBACK_COMPLETE ] || hint="; delete the stack before the next try"

@@ -127,10 +127,11 @@ def static(path):
               sorted((r["FromPort"], r["ToPort"], r.get("CidrIp")) for r in alb)
               == [(80, 80, "0.0.0.0/0"), (443, 443, "0.0.0.0/0")])
         app = props("AppSecurityGroup")["SecurityGroupIngress"]
-        check("app security group: only the container port, only from the ALB's security group",
+        check("app security group: only the container port (default 8080, at least 1024), only from the ALB's group",
               len(app) == 1 and app[0]["FromPort"] == ref("ContainerPort") == app[0]["ToPort"]
               and app[0]["SourceSecurityGroupId"] == ref("AlbSecurityGroup") and "CidrIp" not in app[0]
-              and P["ContainerPort"]["Default"] == 80)
+              and P["ContainerPort"]["Default"] == 8080 and P["ContainerPort"]["MinValue"] >= 1024,
+              (app, P["ContainerPort"]))
         db = props("DbSecurityGroup")["SecurityGroupIngress"]
         check("DB security group: only 3306, only from the app's security group",
               len(db) == 1 and db[0]["FromPort"] == 3306 == db[0]["ToPort"]
@@ -219,11 +220,18 @@ def static(path):
         repo = props("Repository")
         policy_text = repo["LifecyclePolicy"]["LifecyclePolicyText"]["Fn::Sub"]
         policy = json.loads(policy_text.replace("${KeepImages}", "30"))
-        rule = policy["rules"][0]
+        rules = sorted(policy["rules"], key=lambda r: r["rulePriority"])
+        rule = rules[-1]
         check("ECR: scan on push, lifecycle policy keeps the newest KeepImages images",
               repo["ImageScanningConfiguration"]["ScanOnPush"] is True and repo["RepositoryName"] == ref("RepositoryName")
+              and rule["selection"]["tagStatus"] == "any"
               and rule["selection"]["countType"] == "imageCountMoreThan" and rule["selection"]["countNumber"] == 30
-              and rule["action"]["type"] == "expire" and P["KeepImages"]["Default"] == 30)
+              and rule["action"]["type"] == "expire" and P["KeepImages"]["Default"] == 30, rules)
+        first = rules[0]["selection"]
+        check("ECR: rule 1 (before the any-tag rule) never expires deployed-* images; tags immutable",
+              len(rules) == 2 and first.get("tagStatus") == "tagged" and first.get("tagPrefixList") == ["deployed-"]
+              and first.get("countType") == "imageCountMoreThan" and first.get("countNumber", 0) >= 10000
+              and repo.get("ImageTagMutability") == "IMMUTABLE", (rules, repo.get("ImageTagMutability")))
         check("ECS cluster and the log group /ecs/<service>",
               props("Cluster")["ClusterName"] == ref("ClusterName")
               and props("LogGroup")["LogGroupName"] == {"Fn::Sub": "/ecs/${ServiceName}"})
@@ -268,13 +276,13 @@ def static(path):
               env == {"DB_SERVER": getatt("Database", "Endpoint.Address"), "DB_DATABASE": ref("DBName"),
                       "SECRET_NAME": getatt("Database", "MasterUserSecret.SecretArn"),
                       "AWS_REGION": ref("AWS::Region"), "PORT": {"Fn::Sub": "${ContainerPort}"}}, env)
-        check("container: read-only root filesystem, container port 80 (parameter), awslogs to the log group",
+        check("container: read-only root filesystem, container port (parameter), awslogs to the log group",
               c["ReadonlyRootFilesystem"] is True and c["PortMappings"][0]["ContainerPort"] == ref("ContainerPort")
               and c["LogConfiguration"]["LogDriver"] == "awslogs"
               and c["LogConfiguration"]["Options"]["awslogs-group"] == ref("LogGroup")
               and c["Name"] == ref("ContainerName"))
-        check("container: uid 10001 may bind port 80 (net.ipv4.ip_unprivileged_port_start=0)",
-              {"Namespace": "net.ipv4.ip_unprivileged_port_start", "Value": "0"} in c.get("SystemControls", []))
+        check("container: no SystemControls (uid 10001 on 8080 needs no net.ipv4.ip_unprivileged_port_start)",
+              not c.get("SystemControls"), c.get("SystemControls"))
         check("image from ImageUri (a parameter, empty = bootstrap placeholder)",
               c["Image"]["Fn::If"][0] == "HasImage" and c["Image"]["Fn::If"][1] == ref("ImageUri")
               and C["HasImage"] == {"Fn::Not": [{"Fn::Equals": [ref("ImageUri"), ""]}]}
@@ -289,9 +297,9 @@ def static(path):
               s["LaunchType"] == "FARGATE" and net["AssignPublicIp"] == "DISABLED"
               and net["Subnets"] == [ref("AppSubnet1"), ref("AppSubnet2")]
               and net["SecurityGroups"] == [getatt("AppSecurityGroup", "GroupId")])
-        check("service: health-check grace period (parameter), circuit breaker with rollback",
+        check("service: health-check grace period (parameter, default >= 120 s: a normal boot), circuit breaker with rollback",
               s["HealthCheckGracePeriodSeconds"] == ref("HealthCheckGracePeriodSeconds")
-              and P["HealthCheckGracePeriodSeconds"]["Default"] > 0
+              and P["HealthCheckGracePeriodSeconds"]["Default"] >= 120
               and s["DeploymentConfiguration"]["DeploymentCircuitBreaker"] == {"Enable": True, "Rollback": True})
         check("service: behind the target group, with the container's name and port",
               s["LoadBalancers"] == [{"ContainerName": ref("ContainerName"), "ContainerPort": ref("ContainerPort"),
@@ -420,9 +428,9 @@ def stack(name, mode, extra):
         check(tag + "ALB security group: 80 and 443 from 0.0.0.0/0 only",
               sorted((p["FromPort"], [r["CidrIp"] for r in p["IpRanges"]]) for p in alb["IpPermissions"])
               == [(80, ["0.0.0.0/0"]), (443, ["0.0.0.0/0"])])
-        check(tag + "app security group: port 80 from the ALB's group only",
+        check(tag + "app security group: port 8080 from the ALB's group only",
               [(p["FromPort"], p["ToPort"], [g["GroupId"] for g in p["UserIdGroupPairs"]], p["IpRanges"])
-               for p in app["IpPermissions"]] == [(80, 80, [alb["GroupId"]], [])], app["IpPermissions"])
+               for p in app["IpPermissions"]] == [(8080, 8080, [alb["GroupId"]], [])], app["IpPermissions"])
         check(tag + "DB security group: 3306 from the app's group only",
               [(p["FromPort"], p["ToPort"], [g["GroupId"] for g in p["UserIdGroupPairs"]], p["IpRanges"])
                for p in db["IpPermissions"]] == [(3306, 3306, [app["GroupId"]], [])], db["IpPermissions"])
@@ -459,8 +467,8 @@ def stack(name, mode, extra):
               out["LoadBalancerDNSName"] == lb["DNSName"]
               and out["ServiceUrl"] == "%s://%s/" % ("https" if full else "http", lb["DNSName"]))
         tg = elb.describe_target_groups(TargetGroupArns=[res["TargetGroup"]])["TargetGroups"][0]
-        check(tag + "target group: ip, HTTP 80, health check /health.html",
-              tg["TargetType"] == "ip" and tg["Protocol"] == "HTTP" and tg["Port"] == 80
+        check(tag + "target group: ip, HTTP 8080, health check /health.html",
+              tg["TargetType"] == "ip" and tg["Protocol"] == "HTTP" and tg["Port"] == 8080
               and tg["HealthCheckPath"] == "/health.html" and tg["VpcId"] == out["VpcId"])
         listeners = {li["Port"]: li for li in elb.describe_listeners(LoadBalancerArn=lb["LoadBalancerArn"])["Listeners"]}
         if full:
@@ -502,12 +510,12 @@ def stack(name, mode, extra):
         check(tag + "image %s" % want_image, c["image"] == want_image, c["image"])
         check(tag + "env DB_SERVER = the RDS endpoint, DB_DATABASE, SECRET_NAME = the secret ARN, AWS_REGION, PORT",
               env == {"DB_SERVER": d.get("Endpoint", {}).get("Address"), "DB_DATABASE": "ritualroast",
-                      "SECRET_NAME": out["DatabaseSecretArn"], "AWS_REGION": region, "PORT": "80"}, env)
-        check(tag + "container: port 80, read-only root filesystem, awslogs to /ecs/%s, port sysctl" % service,
-              [p["containerPort"] for p in c["portMappings"]] == [80] and c["readonlyRootFilesystem"] is True
+                      "SECRET_NAME": out["DatabaseSecretArn"], "AWS_REGION": region, "PORT": "8080"}, env)
+        check(tag + "container: port 8080, read-only root filesystem, awslogs to /ecs/%s, no sysctl" % service,
+              [p["containerPort"] for p in c["portMappings"]] == [8080] and c["readonlyRootFilesystem"] is True
               and c["logConfiguration"]["logDriver"] == "awslogs"
               and c["logConfiguration"]["options"]["awslogs-group"] == "/ecs/" + service
-              and c["systemControls"] == [{"namespace": "net.ipv4.ip_unprivileged_port_start", "value": "0"}])
+              and not c.get("systemControls"), c)
         groups = logs.describe_log_groups(logGroupNamePrefix="/ecs/" + service)["logGroups"]
         check(tag + "log group /ecs/%s, 30 days" % service,
               [(g["logGroupName"], g.get("retentionInDays")) for g in groups] == [("/ecs/" + service, 30)])

@@ -223,8 +223,10 @@ else
 fi
 check "--dry-run passes only the parameters it was given (no ImageUri, no NatGateways)" \
   eval '[ -n "$deploy_line" ] && lacks "$deploy_line" ImageUri= && lacks "$deploy_line" NatGateways='
-check "--dry-run created nothing (no stack rr-dry)" \
-  eval '! aws cloudformation describe-stacks --stack-name rr-dry >/dev/null 2>&1'
+# Positive state first (moto answers describe-stacks for a stack that exists), then: rr-dry "does not exist".
+dry_err=$(aws cloudformation describe-stacks --stack-name rr-dry 2>&1 >/dev/null)
+check "--dry-run created nothing (moto knows rr-a, and says rr-dry does not exist)" \
+  eval 'aws cloudformation describe-stacks --stack-name rr-a >/dev/null 2>&1 && contains "$dry_err" "does not exist"'
 
 # A real create, called the way deploy.sh calls it: no arguments, names in the environment.
 secret_c=$(standin_secret 'rds!db-c1b2c3d4-e5f6-4a5b-8c7d-0123456789ab') || abort "cannot create the stand-in secret"
@@ -269,12 +271,15 @@ containers = json.load(open(sys.argv[1]))
 containers[0]["image"] = sys.argv[2]
 json.dump(containers, open(sys.argv[1], "w"))
 PY
-new_td=$(aws ecs register-task-definition --family rr-boot --cpu 256 --memory 512 --network-mode awsvpc \
-  --requires-compatibilities FARGATE --container-definitions "file://$TMP/containers.json" \
-  --query taskDefinition.taskDefinitionArn --output text 2>&1) \
-  && aws ecs update-service --cluster rr-boot-cluster --service rr-boot --task-definition "$new_td" >/dev/null 2>&1
-check "(fixture) deploy.sh's step: new revision $(basename "${new_td:-none}") with a digest-pinned image" \
-  contains "${new_td:-}" ":task-definition/rr-boot:"
+old_td=$(aws ecs describe-services --cluster rr-boot-cluster --services rr-boot --output text \
+  --query 'services[0].taskDefinition' 2>&1)
+# (Test setup, not a check: it proves nothing about the product, so a failure aborts.)
+if ! new_td=$(aws ecs register-task-definition --family rr-boot --cpu 256 --memory 512 --network-mode awsvpc \
+       --requires-compatibilities FARGATE --container-definitions "file://$TMP/containers.json" \
+       --query taskDefinition.taskDefinitionArn --output text 2>&1) \
+   || ! aws ecs update-service --cluster rr-boot-cluster --service rr-boot --task-definition "$new_td" >/dev/null 2>&1; then
+  abort "fixture: cannot register and roll out a new revision of rr-boot ($new_td)"
+fi
 out=$(boot --dry-run 2>&1); rc=$?
 if [ "$rc" = 0 ] && contains "$out" "image: $image_c (what the service runs now)" && contains "$out" "ImageUri=$image_c"; then
   pass "after a deploy, bootstrap.sh passes the image the service runs (no rollback to an older image)"
@@ -283,5 +288,30 @@ else
 fi
 out=$(boot --dry-run --image-uri example.test/rr:given 2>&1)
 check "--image-uri wins over the running image" contains "$out" "ImageUri=example.test/rr:given"
+
+# A stack update that fails: CloudFormation rolls the stack back to its previous parameters, whose ImageUri is
+# older than what deploy.sh rolled out since, and puts the service back on that older revision. moto does not
+# roll stacks back, so an `aws` wrapper plays CloudFormation for the one `cloudformation deploy` call: it moves the
+# service to the stack's own (older) revision, $old_td, and fails the way the real call fails.
+REAL_AWS=$(command -v aws)
+mkdir -p "$TMP/failing-cfn"
+cat >"$TMP/failing-cfn/aws" <<EOF
+#!/usr/bin/env bash
+if [[ " \$* " == *" cloudformation deploy "* ]]; then
+  "$REAL_AWS" ecs update-service --cluster rr-boot-cluster --service rr-boot --task-definition "$old_td" >/dev/null \
+    && echo "moved the service to $old_td" >"$TMP/failing-cfn/called"
+  echo "Failed to create/update the stack. Run the following command to fetch the list of events leading up to the failure" >&2
+  exit 255
+fi
+exec "$REAL_AWS" "\$@"
+EOF
+chmod +x "$TMP/failing-cfn/aws"
+out=$(PATH="$TMP/failing-cfn:$PATH" boot --parameter TaskCpu=512 2>&1); rc=$?
+svc_td=$(aws ecs describe-services --cluster rr-boot-cluster --services rr-boot --output text --query 'services[0].taskDefinition' 2>&1)
+check "(control) the wrapper played the failed update: it moved the service to ${old_td##*/}" \
+  grep -qF "moved the service to $old_td" "$TMP/failing-cfn/called"
+check "a failed stack update: exit 1, the service is put back on what deploy.sh rolled out (${new_td##*/}), and it says so" \
+  eval '[ "$rc" = 1 ] && [ "$svc_td" = "$new_td" ] && contains "$out" "putting it back on ${new_td##*/}"'
+[ "$svc_td" = "$new_td" ] || printf '%s\n' "$out" | tail -15 | sed 's/^/        /'
 
 finish
