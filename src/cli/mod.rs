@@ -79,7 +79,9 @@ async fn run(command: Command, settings: Settings) -> anyhow::Result<()> {
         }
         Command::Migrate => {
             let pool = DbPool::connect(&settings.database).await?;
-            let applied = pool.migrate().await?;
+            let lock_wait =
+                std::time::Duration::from_secs(settings.database.migration_lock_wait_secs);
+            let applied = pool.migrate(lock_wait).await?;
             println!(
                 "{} migration(s) applied; schema is up to date",
                 applied.len()

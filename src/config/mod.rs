@@ -103,6 +103,8 @@ pub struct DatabaseSettings {
     /// Replace pooled connections older than this (0 = keep them): bounds how long a connection opened with
     /// an old password lives after a rotation.
     pub max_connection_lifetime_secs: u64,
+    /// How long boot (or `migrate`) waits for another task's migrations on MySQL before failing clearly.
+    pub migration_lock_wait_secs: u64,
     /// Copied from `aws.region` after loading: the region of the secret.
     #[serde(skip)]
     pub aws_region: String,

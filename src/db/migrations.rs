@@ -18,8 +18,6 @@ use super::{DbPool, DbResult, SqliteConn};
 const SQLITE_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/sqlite");
 const MYSQL_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/mysql");
 
-/// How long a booting task waits for another task's migrations before giving up (ECS restarts it).
-const MIGRATION_LOCK_WAIT_SECS: i64 = 300;
 const MIGRATION_LOCK_NAME: &str = "ritual_roast_migrations";
 
 diesel::table! {
@@ -65,7 +63,13 @@ pub(super) async fn run_sqlite(pool: &Pool<SqliteConn>) -> anyhow::Result<Vec<St
     .context("the migration task panicked")?
 }
 
-pub(super) async fn run_mysql(pool: &Pool<AsyncMysqlConnection>) -> anyhow::Result<Vec<String>> {
+/// `lock_wait`: how long to wait for another task's migrations before giving up
+/// (`database.migration_lock_wait_secs`; kept under the load balancer's health-check grace).
+pub(super) async fn run_mysql(
+    pool: &Pool<AsyncMysqlConnection>,
+    lock_wait: std::time::Duration,
+) -> anyhow::Result<Vec<String>> {
+    let lock_wait_secs = lock_wait.as_secs();
     let conn = Object::take(
         pool.get()
             .await
@@ -74,13 +78,13 @@ pub(super) async fn run_mysql(pool: &Pool<AsyncMysqlConnection>) -> anyhow::Resu
     tokio::task::spawn_blocking(move || {
         let mut conn = AsyncConnectionWrapper::<AsyncMysqlConnection>::from(conn);
         let locked: LockResult = diesel::sql_query(format!(
-            "SELECT GET_LOCK('{MIGRATION_LOCK_NAME}', {MIGRATION_LOCK_WAIT_SECS}) AS value"
+            "SELECT GET_LOCK('{MIGRATION_LOCK_NAME}', {lock_wait_secs}) AS value"
         ))
         .get_result(&mut conn)
         .context("could not ask MySQL for the migration lock")?;
         if locked.value != Some(1) {
             anyhow::bail!(
-                "another task held the migration lock for {MIGRATION_LOCK_WAIT_SECS} s; \
+                "another task held the migration lock for {lock_wait_secs} s; \
                  check for a stuck `migrate` and restart this task"
             );
         }

@@ -215,7 +215,8 @@ impl DbPool {
     /// never answers a request against an old schema.
     pub async fn connect_and_migrate(settings: &DatabaseSettings) -> anyhow::Result<Self> {
         let pool = Self::connect(settings).await?;
-        pool.migrate().await?;
+        pool.migrate(Duration::from_secs(settings.migration_lock_wait_secs))
+            .await?;
         Ok(pool)
     }
 
@@ -233,11 +234,12 @@ impl DbPool {
         }
     }
 
-    /// Applies every embedded migration that has not run yet; safe to call from many processes at once.
-    pub async fn migrate(&self) -> anyhow::Result<Vec<String>> {
+    /// Applies every embedded migration that has not run yet; safe to call from many processes at once
+    /// (on MySQL they wait up to `lock_wait` for another process's migrations, then fail naming why).
+    pub async fn migrate(&self, lock_wait: Duration) -> anyhow::Result<Vec<String>> {
         match self {
             DbPool::Sqlite(pool) => migrations::run_sqlite(pool).await,
-            DbPool::Mysql(pool) => migrations::run_mysql(pool).await,
+            DbPool::Mysql(pool) => migrations::run_mysql(pool, lock_wait).await,
         }
     }
 

@@ -123,3 +123,39 @@ async fn the_app_serves_and_stores_leads_on_mysql_with_db_server_style_settings(
     assert_eq!(stored, 1, "4-byte UTF-8 survives the round trip (utf8mb4)");
     served.terminate();
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_migration_lock_held_too_long_fails_the_boot_clearly_after_the_configured_wait() {
+    let Some(db) = mysql() else { return };
+    let (_, url) = db.fresh_database().await;
+    // Another "task" holds the migration lock and never lets go.
+    let holder = mysql_async::Pool::new(db.admin_url.as_str());
+    let mut held = holder.get_conn().await.unwrap();
+    let got: Option<i64> = mysql_async::prelude::Queryable::query_first(
+        &mut held,
+        "SELECT GET_LOCK('ritual_roast_migrations', 5)",
+    )
+    .await
+    .unwrap();
+    assert_eq!(got, Some(1));
+    let mut command = server(&url);
+    command
+        .env("RR_DATABASE__MIGRATION_LOCK_WAIT_SECS", "1")
+        .arg("migrate")
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped());
+    let child = command.spawn().unwrap();
+    let output = tokio::time::timeout(
+        Duration::from_secs(60),
+        tokio::task::spawn_blocking(move || child.wait_with_output()),
+    )
+    .await
+    .expect("migrate gives up after the configured wait, not the old 300 s")
+    .unwrap()
+    .unwrap();
+    assert!(!output.status.success());
+    let said = String::from_utf8_lossy(&output.stderr);
+    assert!(said.contains("held the migration lock for 1 s"), "{said}");
+    drop(held);
+    holder.disconnect().await.unwrap();
+}

@@ -180,7 +180,8 @@ run_task() {
     writable) flags=("${flags[@]:1}") ;; # drops --read-only
     sigkill) flags+=(--stop-signal SIGKILL) ;;
   esac
-  task_env=("DB_SERVER=$db_host" "DB_DATABASE=$database" "SECRET_NAME=$secret_arn" "AWS_REGION=$region" "PORT=$port")
+  task_env=("DB_SERVER=$db_host" "DB_DATABASE=$database" "SECRET_NAME=$secret_arn" "AWS_REGION=$region" "PORT=$port"
+    "RR_SERVER__TRUSTED_PROXIES=$(template_param_default VpcCidr)")
   # What AWS provides and this host does not: the Secrets Manager endpoint (moto), credentials (the task role
   # on ECS) and trust in the database's CA (the RDS CAs are embedded in the binary; the test CA is not).
   stand_ins=("AWS_ENDPOINT_URL=http://$aws_host:$moto_port" AWS_ACCESS_KEY_ID=rehearsal
