@@ -460,3 +460,34 @@ async fn the_setup_link_stops_working_when_it_expires() {
         "a zero-minute link is already expired"
     );
 }
+
+#[actix_web::test]
+async fn one_address_guessing_across_many_accounts_hits_the_per_client_limit() {
+    let app = spawn_app_with(&[("RR_ADMIN__LOGIN_MAX_FAILURES_PER_CLIENT", "4")]).await;
+    app.create_staff(STAFF_EMAIL, STAFF_PASSWORD).await;
+    let sprayer = client_from("127.0.0.4");
+    let mut statuses = Vec::new();
+    for i in 0..6 {
+        let email = format!("someone{i}@example.com");
+        statuses.push(
+            login_with(&app, &sprayer, &email, "a wrong password")
+                .await
+                .status()
+                .as_u16(),
+        );
+    }
+    assert_eq!(
+        statuses,
+        [401, 401, 401, 401, 429, 429],
+        "one guess per account, many accounts"
+    );
+    let owner = client_from("127.0.0.5");
+    assert_eq!(
+        login_with(&app, &owner, STAFF_EMAIL, STAFF_PASSWORD)
+            .await
+            .status()
+            .as_u16(),
+        303,
+        "other addresses are not affected"
+    );
+}
