@@ -272,10 +272,12 @@ def static(path):
               and td["TaskRoleArn"] == getatt("TaskRole", "Arn"))
         c = td["ContainerDefinitions"][0]
         env = {e["Name"]: e["Value"] for e in c["Environment"]}
-        check("container env: DB_SERVER (RDS endpoint), DB_DATABASE, SECRET_NAME (secret ARN), AWS_REGION, PORT",
+        check("container env: DB_SERVER (RDS endpoint), DB_DATABASE, SECRET_NAME (secret ARN), AWS_REGION, PORT, "
+              "RR_SERVER__TRUSTED_PROXIES (the VPC: only the ALB may forward client addresses)",
               env == {"DB_SERVER": getatt("Database", "Endpoint.Address"), "DB_DATABASE": ref("DBName"),
                       "SECRET_NAME": getatt("Database", "MasterUserSecret.SecretArn"),
-                      "AWS_REGION": ref("AWS::Region"), "PORT": {"Fn::Sub": "${ContainerPort}"}}, env)
+                      "AWS_REGION": ref("AWS::Region"), "PORT": {"Fn::Sub": "${ContainerPort}"},
+                      "RR_SERVER__TRUSTED_PROXIES": ref("VpcCidr")}, env)
         check("container: read-only root filesystem, container port (parameter), awslogs to the log group",
               c["ReadonlyRootFilesystem"] is True and c["PortMappings"][0]["ContainerPort"] == ref("ContainerPort")
               and c["LogConfiguration"]["LogDriver"] == "awslogs"
@@ -508,9 +510,11 @@ def stack(name, mode, extra):
               td["family"] == service and c["name"] == container)
         want_image = opts["image"] if full else repo["repositoryUri"] + ":bootstrap-placeholder"
         check(tag + "image %s" % want_image, c["image"] == want_image, c["image"])
-        check(tag + "env DB_SERVER = the RDS endpoint, DB_DATABASE, SECRET_NAME = the secret ARN, AWS_REGION, PORT",
+        check(tag + "env DB_SERVER = the RDS endpoint, DB_DATABASE, SECRET_NAME = the secret ARN, AWS_REGION, PORT, "
+              "RR_SERVER__TRUSTED_PROXIES = the VPC CIDR",
               env == {"DB_SERVER": d.get("Endpoint", {}).get("Address"), "DB_DATABASE": "ritualroast",
-                      "SECRET_NAME": out["DatabaseSecretArn"], "AWS_REGION": region, "PORT": "8080"}, env)
+                      "SECRET_NAME": out["DatabaseSecretArn"], "AWS_REGION": region, "PORT": "8080",
+                      "RR_SERVER__TRUSTED_PROXIES": "10.20.0.0/16"}, env)
         check(tag + "container: port 8080, read-only root filesystem, awslogs to /ecs/%s, no sysctl" % service,
               [p["containerPort"] for p in c["portMappings"]] == [8080] and c["readonlyRootFilesystem"] is True
               and c["logConfiguration"]["logDriver"] == "awslogs"
