@@ -11,16 +11,7 @@ use std::time::{Duration, Instant};
 #[path = "common/served.rs"]
 mod served;
 
-use served::{BIN, Served};
-
-fn command(dir: &tempfile::TempDir) -> Command {
-    let mut cmd = Command::new(BIN);
-    cmd.env_clear()
-        .env("RR_SERVER__HOST", "127.0.0.1")
-        .env("RR_DATABASE__SQLITE_PATH", dir.path().join("rr.sqlite3"))
-        .current_dir(dir.path());
-    cmd
-}
+use served::{BIN, Served, sqlite_command as command};
 
 #[test]
 fn help_explains_every_subcommand() {

@@ -9,6 +9,8 @@ mod assets;
 mod hardening;
 mod health;
 mod helpers;
+mod lead_data;
 mod leads;
 mod pages;
 mod retries;
+mod sign_in_limits;
