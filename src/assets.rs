@@ -68,11 +68,6 @@ pub fn url(logical: &str) -> &'static str {
     }
 }
 
-/// Whether an asset is embedded (for optional images).
-pub fn exists(logical: &str) -> bool {
-    INDEX.by_logical.contains_key(logical)
-}
-
 /// An embedded file, found by the path a request named (hashed or logical).
 pub struct Found {
     /// The logical name (`css/site.css`): also the stored name of its uncompressed bytes.

@@ -6,11 +6,6 @@
   if (!form || !window.fetch || !window.FormData) return;
   var button = form.querySelector("button[type=submit]");
   var buttonText = button ? button.textContent : "";
-  var messages = {
-    name: "Please tell us your name.",
-    email: "Please enter an email address like name@example.com.",
-    interest: "Please choose what you are interested in."
-  };
 
   function errorBox(field) { return document.getElementById("err-" + field); }
 
@@ -31,7 +26,7 @@
     var text = "";
     if (!ok) {
       if (input.validity.tooLong) text = "That is a little long: please shorten it.";
-      else text = messages[input.name] || input.validationMessage;
+      else text = input.getAttribute("data-missing") || input.validationMessage;
     }
     setError(input.name, text);
     return ok;

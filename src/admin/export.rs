@@ -11,12 +11,10 @@ use super::list_params::ListQuery;
 use crate::db::DbPool;
 use crate::db::lead_queries::{self, Cursor, LeadFilter, PagePlan, Sort, SortKey};
 use crate::db::leads::Lead;
+use crate::domain::LeadField;
 use crate::state::AppState;
 
 const BATCH: i64 = 1000;
-const HEADER: &str = "\u{FEFF}\"id\",\"received_at\",\"name\",\"email\",\"phone\",\"interest\",\"status\",\
-    \"consent\",\"consent_at\",\"message\",\"notes\"\r\n";
-
 pub async fn csv(
     state: web::Data<AppState>,
     staff: Staff,
@@ -56,10 +54,7 @@ fn rows(
             let after = match step {
                 Step::Done => return None,
                 Step::Header => {
-                    return Some((
-                        Ok(web::Bytes::from_static(HEADER.as_bytes())),
-                        Step::After(None),
-                    ));
+                    return Some((Ok(web::Bytes::from(header())), Step::After(None)));
                 }
                 Step::After(after) => after,
             };
@@ -95,30 +90,40 @@ fn rows(
 }
 
 fn write_row(out: &mut String, lead: &Lead) {
-    let consent_at = lead
-        .consent_at
-        .map(|t| t.format("%Y-%m-%dT%H:%M:%SZ").to_string())
-        .unwrap_or_default();
-    let fields = [
-        lead.id.to_string(),
-        lead.created_at.format("%Y-%m-%dT%H:%M:%SZ").to_string(),
-        lead.name.clone(),
-        lead.email.clone(),
-        lead.phone.clone(),
-        lead.interest.clone(),
-        lead.status.clone(),
-        if lead.consent { "yes" } else { "no" }.to_owned(),
-        consent_at,
-        lead.message.clone(),
-        lead.notes.clone(),
-    ];
-    for (i, field) in fields.iter().enumerate() {
+    let id = lead.id.to_string();
+    let received_at = timestamp(lead.created_at);
+    let consent_at = lead.consent_at.map(timestamp).unwrap_or_default();
+    let mut cells: Vec<&str> = vec![&id, &received_at];
+    cells.extend(LeadField::ALL.into_iter().map(|field| lead.text(field)));
+    cells.extend([lead.status.as_str(), &consent_at, &lead.notes]);
+    for (i, cell) in cells.iter().enumerate() {
         if i > 0 {
             out.push(',');
         }
-        push_cell(out, field);
+        push_cell(out, cell);
     }
     out.push_str("\r\n");
+}
+
+/// The header row: the byte-order mark, then the same columns as [`write_row`].
+fn header() -> String {
+    let mut out = String::from("\u{FEFF}");
+    let columns = ["id", "received_at"]
+        .into_iter()
+        .chain(LeadField::ALL.map(LeadField::key))
+        .chain(["status", "consent_at", "notes"]);
+    for (i, column) in columns.enumerate() {
+        if i > 0 {
+            out.push(',');
+        }
+        push_cell(&mut out, column);
+    }
+    out.push_str("\r\n");
+    out
+}
+
+fn timestamp(at: chrono::NaiveDateTime) -> String {
+    at.format("%Y-%m-%dT%H:%M:%SZ").to_string()
 }
 
 /// RFC 4180 quoting of every cell. A cell whose first visible character would start a formula (`= + - @`,
@@ -182,7 +187,19 @@ mod tests {
 
     #[test]
     fn the_file_starts_with_a_byte_order_mark_and_a_quoted_header() {
-        assert!(super::HEADER.starts_with("\u{FEFF}\"id\",\"received_at\""));
-        assert!(super::HEADER.ends_with("\"notes\"\r\n"));
+        let header = super::header();
+        assert!(header.starts_with("\u{FEFF}\"id\",\"received_at\""));
+        assert!(header.ends_with("\"notes\"\r\n"));
+    }
+
+    #[test]
+    fn every_lead_field_has_a_column_named_by_its_key() {
+        let header = super::header();
+        for field in crate::domain::LeadField::ALL {
+            assert!(
+                header.contains(&format!("\"{}\"", field.key())),
+                "{field:?}"
+            );
+        }
     }
 }

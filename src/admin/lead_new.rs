@@ -9,19 +9,15 @@ use maud::{Markup, html};
 
 use super::guard::{CsrfForm, Staff};
 use super::layout::{admin_page, csrf_field, redirect_with_flash, respond};
-use crate::db::{lead_changes, leads};
-use crate::domain::FieldErrors;
-use crate::domain::lead::LeadFormValues;
+use crate::db::leads::{self, AddedBy};
+use crate::domain::{FieldErrors, LeadFormValues};
 use crate::error::AppError;
 use crate::state::AppState;
 use crate::views::html_response;
 use crate::views::lead_form::{LeadFormView, new_form_token};
 
 pub async fn show(req: HttpRequest, state: web::Data<AppState>, staff: Staff) -> HttpResponse {
-    let values = LeadFormValues {
-        form_token: new_form_token(),
-        ..Default::default()
-    };
+    let values = LeadFormValues::fresh(new_form_token());
     respond(
         &state,
         &req,
@@ -50,10 +46,7 @@ pub async fn create(
             return Ok(html_response(StatusCode::UNPROCESSABLE_ENTITY, page));
         }
     };
-    let stored = leads::insert(&state.db, &lead).await?;
-    if let leads::Stored::Created(id) = stored {
-        lead_changes::record_created(&state.db, id, &staff.user.email).await?;
-    }
+    let stored = leads::insert(&state.db, &lead, AddedBy::Staff(&staff.user.email)).await?;
     Ok(redirect_with_flash(
         &state,
         &req,

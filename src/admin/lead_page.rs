@@ -8,9 +8,10 @@ use serde::Deserialize;
 
 use super::guard::{CsrfForm, Staff};
 use super::layout::{admin_page, csrf_field, redirect_with_flash, respond};
-use crate::db::lead_changes::{self, EditOutcome, LeadEdit, LeadEvent};
+use crate::db::lead_changes::{self, EditOutcome, LeadEdit};
+use crate::db::lead_events::{self, LeadEvent};
 use crate::db::leads::{self, Lead};
-use crate::domain::{Interest, LeadStatus};
+use crate::domain::LeadStatus;
 use crate::error::AppError;
 use crate::state::AppState;
 use crate::views::contact_links::{mailto_href, tel_href};
@@ -38,7 +39,7 @@ pub async fn show(
     id: web::Path<i64>,
 ) -> Result<HttpResponse, AppError> {
     let lead = load(&state, *id).await?;
-    let history = lead_changes::history(&state.db, lead.id).await?;
+    let history = lead_events::history(&state.db, lead.id).await?;
     let content = detail(&lead, &history, &staff, None, None);
     Ok(respond(&state, &req, &lead.name, &staff, content))
 }
@@ -114,7 +115,7 @@ async fn form_again(
     notes: &str,
     status: StatusCode,
 ) -> Result<HttpResponse, AppError> {
-    let history = lead_changes::history(&state.db, lead.id).await?;
+    let history = lead_events::history(&state.db, lead.id).await?;
     let page = admin_page(
         &lead.name,
         Some(staff),
@@ -169,9 +170,7 @@ fn detail(
     error: Option<&str>,
     notes: Option<&str>,
 ) -> Markup {
-    let interest = Interest::parse(&lead.interest)
-        .map(|i| i.label())
-        .unwrap_or(&lead.interest);
+    let interest = lead.interest.label();
     html! {
         p { a href="/admin/leads" { "← All leads" } }
         h1 data-testid="lead-name" { (lead.name) }
@@ -198,7 +197,7 @@ fn detail(
                 div.field {
                     label for="status" { "Status" }
                     select #status name="status" {
-                        @for s in LeadStatus::ALL { option value=(s.as_str()) selected[lead.status == s.as_str()] { (s.as_str()) } }
+                        @for s in LeadStatus::ALL { option value=(s.as_str()) selected[lead.status == s] { (s.as_str()) } }
                     }
                 }
                 div.field {

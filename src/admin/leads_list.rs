@@ -145,8 +145,8 @@ fn table(rows: &[Lead], filter: &LeadFilter, sort: Sort) -> Markup {
                             td { (lead.created_at.format("%Y-%m-%d %H:%M")) }
                             td { a href={ "/admin/leads/" (lead.id) } { (lead.name) } }
                             td { (lead.email) }
-                            td { (Interest::parse(&lead.interest).map(|i| i.label()).unwrap_or(&lead.interest)) }
-                            td { span class={ "badge badge--" (lead.status) } { (lead.status) } }
+                            td { (lead.interest.label()) }
+                            td { span class={ "badge badge--" (lead.status.as_str()) } { (lead.status.as_str()) } }
                             td { @if lead.consent { "yes" } @else { "no" } }
                         }
                     }

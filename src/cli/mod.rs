@@ -65,11 +65,11 @@ pub fn main() -> ExitCode {
 async fn run(command: Command, settings: Settings) -> anyhow::Result<()> {
     match command {
         Command::Serve => {
-            let backend = settings.database.backend()?;
+            let backend = settings.database.backend_name();
             let app = Application::build(settings).await?;
             tracing::info!(
                 port = app.port(),
-                backend = backend_label(&backend),
+                backend,
                 version = env!("CARGO_PKG_VERSION"),
                 "listening"
             );
@@ -93,12 +93,5 @@ async fn run(command: Command, settings: Settings) -> anyhow::Result<()> {
             println!("{settings:#?}");
             Ok(())
         }
-    }
-}
-
-fn backend_label(backend: &crate::config::Backend) -> &'static str {
-    match backend {
-        crate::config::Backend::Sqlite { .. } => "sqlite",
-        crate::config::Backend::Mysql(_) => "mysql",
     }
 }

@@ -4,18 +4,19 @@
 //! defaults live in the binary.
 
 use std::collections::HashMap;
-use std::path::PathBuf;
 
 use config::{Config, Environment, File, FileFormat};
 use serde::Deserialize;
 
 use crate::sensitive::Sensitive;
 
+mod database;
 mod trusted_proxies;
 
+use database::DatabaseInput;
+pub use database::{Backend, DatabaseSettings, MysqlTarget, SecretRef, TlsMode};
 pub use trusted_proxies::{TrustedProxies, canonical_ip};
 
-const DEFAULT_MYSQL_PORT: u16 = 3306;
 const DEFAULTS: &str = include_str!("../../config/default.toml");
 
 /// The seed's environment names and the settings key each one sets.
@@ -32,14 +33,26 @@ const PLAIN_ENV_NAMES: &[(&str, &str)] = &[
     ("LOG_LEVEL", "log.level"),
 ];
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone)]
 pub struct Settings {
     pub server: ServerSettings,
+    /// Resolved at load time into what the data layer needs: the backend, its target, the pool.
     pub database: DatabaseSettings,
     pub aws: AwsSettings,
     pub leads: LeadSettings,
     pub admin: AdminSettings,
     pub log: LogSettings,
+}
+
+/// The settings as written, before the database section is resolved.
+#[derive(Deserialize)]
+struct SettingsInput {
+    server: ServerSettings,
+    database: DatabaseInput,
+    aws: AwsSettings,
+    leads: LeadSettings,
+    admin: AdminSettings,
+    log: LogSettings,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -80,43 +93,6 @@ pub struct ServerSettings {
     /// Open connections per worker thread; beyond it the worker stops accepting until one closes. Capped at
     /// boot to what the file-descriptor limit allows.
     pub max_connections_per_worker: usize,
-}
-
-#[derive(Debug, Clone, Deserialize)]
-pub struct DatabaseSettings {
-    pub url: Sensitive,
-    pub sqlite_path: PathBuf,
-    pub server: String,
-    /// Unset means 3306, or the port in the Secrets Manager secret.
-    pub port: Option<u16>,
-    pub name: String,
-    pub user: String,
-    pub password: Sensitive,
-    pub secret_name: String,
-    pub pool_size: usize,
-    pub connect_timeout_secs: u64,
-    pub boot_deadline_secs: u64,
-    pub tls: TlsMode,
-    pub extra_ca_file: String,
-    /// Refresh the cached Secrets Manager secret this often (0 = only on access-denied).
-    pub secret_refresh_secs: u64,
-    /// Replace pooled connections older than this (0 = keep them): bounds how long a connection opened with
-    /// an old password lives after a rotation.
-    pub max_connection_lifetime_secs: u64,
-    /// How long boot (or `migrate`) waits for another task's migrations on MySQL before failing clearly.
-    pub migration_lock_wait_secs: u64,
-    /// Copied from `aws.region` after loading: the region of the secret.
-    #[serde(skip)]
-    pub aws_region: String,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum TlsMode {
-    /// `require` for any host that is not loopback, `disable` for loopback.
-    Auto,
-    Require,
-    Disable,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -178,8 +154,15 @@ impl Settings {
         for (name, key) in PLAIN_ENV_NAMES {
             builder = builder.set_override_option(*key, env.get(*name).cloned())?;
         }
-        let mut settings: Settings = builder.build()?.try_deserialize()?;
-        settings.database.aws_region = settings.aws.region.clone();
+        let input: SettingsInput = builder.build()?.try_deserialize()?;
+        let settings = Settings {
+            database: input.database.resolve(&input.aws.region)?,
+            server: input.server,
+            aws: input.aws,
+            leads: input.leads,
+            admin: input.admin,
+            log: input.log,
+        };
         settings.validate()?;
         Ok(settings)
     }
@@ -189,11 +172,6 @@ impl Settings {
             return Err(SettingsError::Invalid(
                 "server.body_limit_bytes must be at least 1024 (the lead form alone needs that)"
                     .into(),
-            ));
-        }
-        if self.database.pool_size == 0 {
-            return Err(SettingsError::Invalid(
-                "database.pool_size must be at least 1".into(),
             ));
         }
         if self.admin.max_concurrent_password_checks == 0 {
@@ -212,117 +190,7 @@ impl Settings {
                 "leads.rate_limit_per_minute must be at least 1".into(),
             ));
         }
-        self.database.backend().map(|_| ())
-    }
-}
-
-/// Where the data lives, decided once from the settings.
-#[derive(Debug, Clone)]
-pub enum Backend {
-    Sqlite { path: PathBuf },
-    Mysql(MysqlTarget),
-}
-
-#[derive(Debug, Clone)]
-pub struct MysqlTarget {
-    pub host: String,
-    pub port: u16,
-    /// True when no setting chose the port (a secret's port may then apply).
-    pub port_is_default: bool,
-    pub database: String,
-    pub user: String,
-    pub password: Sensitive,
-    /// When set, credentials (and any unset host/port/database) come from this Secrets Manager secret.
-    pub secret_name: Option<String>,
-}
-
-impl DatabaseSettings {
-    /// Chooses the backend: `DATABASE_URL` wins, then `DB_SERVER`/`SECRET_NAME`, else the embedded SQLite file.
-    pub fn backend(&self) -> Result<Backend, SettingsError> {
-        let url = self.url.expose();
-        if !url.is_empty() {
-            return backend_from_url(url);
-        }
-        if self.server.is_empty() && self.secret_name.is_empty() {
-            return Ok(Backend::Sqlite {
-                path: self.sqlite_path.clone(),
-            });
-        }
-        if self.secret_name.is_empty() {
-            if self.name.is_empty() {
-                return Err(SettingsError::Invalid(
-                    "DB_SERVER is set but DB_DATABASE is not: set DB_DATABASE to the schema name"
-                        .into(),
-                ));
-            }
-            if self.user.is_empty() {
-                return Err(SettingsError::Invalid(
-                    "DB_SERVER is set but no credentials are: set SECRET_NAME (AWS Secrets Manager) \
-                     or DB_USER and DB_PASSWORD"
-                        .into(),
-                ));
-            }
-        }
-        Ok(Backend::Mysql(MysqlTarget {
-            host: self.server.clone(),
-            port: self.port.unwrap_or(DEFAULT_MYSQL_PORT),
-            port_is_default: self.port.is_none(),
-            database: self.name.clone(),
-            user: self.user.clone(),
-            password: self.password.clone(),
-            secret_name: Some(self.secret_name.clone()).filter(|s| !s.is_empty()),
-        }))
-    }
-}
-
-fn backend_from_url(url: &str) -> Result<Backend, SettingsError> {
-    if let Some(path) = url
-        .strip_prefix("sqlite://")
-        .or_else(|| url.strip_prefix("sqlite:"))
-    {
-        if path.is_empty() {
-            return Err(SettingsError::Invalid(
-                "DATABASE_URL sqlite:// needs a file path".into(),
-            ));
-        }
-        return Ok(Backend::Sqlite {
-            path: PathBuf::from(path),
-        });
-    }
-    if url.starts_with("mysql://") {
-        let opts = mysql_async::Opts::from_url(url).map_err(|e| {
-            SettingsError::Invalid(format!(
-                "DATABASE_URL is not a valid mysql:// URL ({}); the form is mysql://user:password@host:3306/database",
-                redact_url_error(&e.to_string())
-            ))
-        })?;
-        let database = opts.db_name().unwrap_or_default().to_owned();
-        if database.is_empty() {
-            return Err(SettingsError::Invalid(
-                "DATABASE_URL names no database: add it as the path, e.g. mysql://user:pw@host/ritualroast".into(),
-            ));
-        }
-        return Ok(Backend::Mysql(MysqlTarget {
-            host: opts.ip_or_hostname().to_owned(),
-            port: opts.tcp_port(),
-            port_is_default: false,
-            database,
-            user: opts.user().unwrap_or_default().to_owned(),
-            password: Sensitive::new(opts.pass().unwrap_or_default()),
-            secret_name: None,
-        }));
-    }
-    Err(SettingsError::Invalid(
-        "DATABASE_URL must start with mysql:// or sqlite:// (leave it unset for the built-in SQLite file)".into(),
-    ))
-}
-
-/// URL parse errors can echo the URL, password included.
-fn redact_url_error(message: &str) -> &str {
-    if message.contains('@') {
-        "malformed URL"
-    } else {
-        message
+        Ok(())
     }
 }
 

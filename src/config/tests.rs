@@ -13,10 +13,7 @@ fn env(pairs: &[(&str, &str)]) -> HashMap<String, String> {
 fn no_configuration_at_all_means_the_embedded_sqlite_file_on_port_8080() {
     let s = Settings::load_from(&env(&[])).unwrap();
     assert_eq!(s.server.port, 8080);
-    assert!(matches!(
-        s.database.backend().unwrap(),
-        Backend::Sqlite { .. }
-    ));
+    assert!(matches!(s.database.backend, Backend::Sqlite { .. }));
 }
 
 #[test]
@@ -31,12 +28,19 @@ fn the_seeds_plain_names_are_read_exactly_as_written() {
     .unwrap();
     assert_eq!(s.server.port, 80);
     assert_eq!(s.aws.region, "eu-west-1");
-    let Backend::Mysql(target) = s.database.backend().unwrap() else {
+    let Backend::Mysql(target) = s.database.backend.clone() else {
         panic!("expected MySQL")
     };
     assert_eq!(target.host, "db.example.internal");
     assert_eq!(target.database, "ritualroast");
-    assert_eq!(target.secret_name.as_deref(), Some("prod/ritual-roast/db"));
+    assert_eq!(
+        target.secret,
+        Some(SecretRef {
+            name: "prod/ritual-roast/db".into(),
+            region: "eu-west-1".into()
+        }),
+        "the secret carries its region: nothing copies aws.region into the database section later"
+    );
 }
 
 #[test]
@@ -67,7 +71,7 @@ fn database_url_overrides_everything_else() {
         ("DB_SERVER", "ignored"),
     ]))
     .unwrap();
-    let Backend::Mysql(t) = s.database.backend().unwrap() else {
+    let Backend::Mysql(t) = s.database.backend.clone() else {
         panic!("expected MySQL")
     };
     assert_eq!(
@@ -76,9 +80,7 @@ fn database_url_overrides_everything_else() {
     );
     assert_eq!(t.password.expose(), "p@ss");
     let s = Settings::load_from(&env(&[("DATABASE_URL", "sqlite:///tmp/x.db")])).unwrap();
-    assert!(
-        matches!(s.database.backend().unwrap(), Backend::Sqlite { path } if path.ends_with("x.db"))
-    );
+    assert!(matches!(&s.database.backend, Backend::Sqlite { path } if path.ends_with("x.db")));
 }
 
 #[test]

@@ -5,21 +5,11 @@ use chrono::{NaiveDateTime, Utc};
 use diesel::prelude::*;
 use diesel_async::{AsyncConnection, RunQueryDsl};
 
+use super::lead_events::NewEvent;
 use super::schema::{lead_events, leads};
 use super::{DbError, DbPool, DbResult};
 use crate::domain::LeadStatus;
 use crate::{db_run, db_run_retrying};
-
-#[derive(Debug, Clone, Queryable, Selectable)]
-#[diesel(table_name = lead_events)]
-pub struct LeadEvent {
-    pub id: i64,
-    pub lead_id: i64,
-    pub actor: String,
-    pub action: String,
-    pub detail: String,
-    pub created_at: NaiveDateTime,
-}
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct LeadEdit {
@@ -42,30 +32,10 @@ fn now() -> NaiveDateTime {
     Utc::now().naive_utc()
 }
 
-#[derive(Insertable)]
-#[diesel(table_name = lead_events)]
-struct NewEvent {
-    lead_id: i64,
-    actor: String,
-    action: &'static str,
-    detail: String,
-    created_at: NaiveDateTime,
-}
-
-fn event(lead_id: i64, actor: &str, action: &'static str, detail: String) -> NewEvent {
-    NewEvent {
-        lead_id,
-        actor: actor.to_owned(),
-        action,
-        detail,
-        created_at: now(),
-    }
-}
-
 pub async fn edit(pool: &DbPool, id: i64, edit: &LeadEdit, actor: &str) -> DbResult<EditOutcome> {
     db_run_retrying!(pool, |conn| {
         conn.transaction::<_, DbError, _>(async |conn| {
-            let current: Option<(String, String, i32)> = leads::table
+            let current: Option<(LeadStatus, String, i32)> = leads::table
                 .find(id)
                 .select((leads::status, leads::notes, leads::version))
                 .first(conn)
@@ -78,7 +48,7 @@ pub async fn edit(pool: &DbPool, id: i64, edit: &LeadEdit, actor: &str) -> DbRes
                 // One version on and holding exactly this edit: our own save, whose reply was lost with
                 // the connection and which is now being retried. Anything else is someone else's save.
                 let ours = version == edit.expected_version + 1
-                    && status == edit.status.as_str()
+                    && status == edit.status
                     && notes == edit.notes;
                 return Ok(if ours {
                     EditOutcome::Saved
@@ -87,8 +57,12 @@ pub async fn edit(pool: &DbPool, id: i64, edit: &LeadEdit, actor: &str) -> DbRes
                 });
             }
             let mut changes = Vec::new();
-            if status != edit.status.as_str() {
-                changes.push(format!("status: {status} → {}", edit.status.as_str()));
+            if status != edit.status {
+                changes.push(format!(
+                    "status: {} → {}",
+                    status.as_str(),
+                    edit.status.as_str()
+                ));
             }
             if notes != edit.notes {
                 changes.push("notes edited".to_owned());
@@ -98,7 +72,7 @@ pub async fn edit(pool: &DbPool, id: i64, edit: &LeadEdit, actor: &str) -> DbRes
             }
             let updated = diesel::update(leads::table.find(id).filter(leads::version.eq(version)))
                 .set((
-                    leads::status.eq(edit.status.as_str()),
+                    leads::status.eq(edit.status),
                     leads::notes.eq(&edit.notes),
                     leads::version.eq(version + 1),
                     leads::updated_at.eq(now()),
@@ -109,7 +83,7 @@ pub async fn edit(pool: &DbPool, id: i64, edit: &LeadEdit, actor: &str) -> DbRes
                 return Ok(EditOutcome::Stale);
             }
             diesel::insert_into(lead_events::table)
-                .values(event(id, actor, "edited", changes.join("; ")))
+                .values(NewEvent::new(id, actor, "edited", changes.join("; ")))
                 .execute(conn)
                 .await?;
             Ok(EditOutcome::Saved)
@@ -127,16 +101,16 @@ pub async fn bulk_status(
 ) -> DbResult<usize> {
     db_run_retrying!(pool, |conn| {
         conn.transaction::<_, DbError, _>(async |conn| {
-            let changing: Vec<(i64, String)> = leads::table
+            let changing: Vec<(i64, LeadStatus)> = leads::table
                 .filter(leads::id.eq_any(ids))
-                .filter(leads::status.ne(status.as_str()))
+                .filter(leads::status.ne(status))
                 .select((leads::id, leads::status))
                 .load(conn)
                 .await?;
             let changing_ids: Vec<i64> = changing.iter().map(|(id, _)| *id).collect();
             diesel::update(leads::table.filter(leads::id.eq_any(&changing_ids)))
                 .set((
-                    leads::status.eq(status.as_str()),
+                    leads::status.eq(status),
                     leads::version.eq(leads::version + 1),
                     leads::updated_at.eq(now()),
                 ))
@@ -144,11 +118,11 @@ pub async fn bulk_status(
                 .await?;
             for (id, old) in &changing {
                 diesel::insert_into(lead_events::table)
-                    .values(event(
+                    .values(NewEvent::new(
                         *id,
                         actor,
                         "edited",
-                        format!("status: {old} → {} (bulk)", status.as_str()),
+                        format!("status: {} → {} (bulk)", old.as_str(), status.as_str()),
                     ))
                     .execute(conn)
                     .await?;
@@ -174,33 +148,17 @@ pub async fn delete(pool: &DbPool, ids: &[i64], actor: &str) -> DbResult<usize> 
                 .await?;
             for id in &existing {
                 diesel::insert_into(lead_events::table)
-                    .values(event(*id, actor, "deleted", "lead deleted".to_owned()))
+                    .values(NewEvent::new(
+                        *id,
+                        actor,
+                        "deleted",
+                        "lead deleted".to_owned(),
+                    ))
                     .execute(conn)
                     .await?;
             }
             Ok(existing.len())
         })
         .await
-    })
-}
-
-pub async fn record_created(pool: &DbPool, id: i64, actor: &str) -> DbResult<()> {
-    db_run!(pool, |conn| {
-        diesel::insert_into(lead_events::table)
-            .values(event(id, actor, "created", "created by staff".to_owned()))
-            .execute(conn)
-            .await?;
-        Ok(())
-    })
-}
-
-pub async fn history(pool: &DbPool, lead_id: i64) -> DbResult<Vec<LeadEvent>> {
-    db_run_retrying!(pool, |conn| {
-        Ok(lead_events::table
-            .filter(lead_events::lead_id.eq(lead_id))
-            .order(lead_events::id.desc())
-            .select(LeadEvent::as_select())
-            .load(conn)
-            .await?)
     })
 }

@@ -55,9 +55,9 @@ impl SortKey {
     fn value_of(self, lead: &Lead) -> String {
         match self {
             SortKey::Created => lead.created_at.format("%Y-%m-%d %H:%M:%S%.6f").to_string(),
-            SortKey::Name => lead.name.clone(),
-            SortKey::Email => lead.email.clone(),
-            SortKey::Status => lead.status.clone(),
+            SortKey::Name => lead.name.to_string(),
+            SortKey::Email => lead.email.to_string(),
+            SortKey::Status => lead.status.as_str().to_owned(),
         }
     }
 }
@@ -131,10 +131,10 @@ macro_rules! filtered {
             );
         }
         if let Some(status) = filter.status {
-            query = query.filter(leads::status.eq(status.as_str()));
+            query = query.filter(leads::status.eq(status));
         }
         if let Some(interest) = filter.interest {
-            query = query.filter(leads::interest.eq(interest.as_str()));
+            query = query.filter(leads::interest.eq(interest));
         }
         if let Some(consent) = filter.consent {
             query = query.filter(leads::consent.eq(consent));

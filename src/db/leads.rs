@@ -3,25 +3,28 @@
 use chrono::{NaiveDateTime, Utc};
 use diesel::prelude::*;
 use diesel::result::{DatabaseErrorKind, Error as DieselError};
-use diesel_async::RunQueryDsl;
+use diesel_async::{AsyncConnection, RunQueryDsl};
 
-use super::schema::leads;
-use super::{DbPool, DbResult};
+use super::lead_events::NewEvent;
+use super::schema::{lead_events, leads};
+use super::{DbError, DbPool, DbResult};
 use crate::db_run_retrying;
-use crate::domain::LeadSubmission;
+use crate::domain::{
+    Interest, LeadEmail, LeadField, LeadMessage, LeadName, LeadPhone, LeadStatus, LeadSubmission,
+};
 
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = leads)]
 pub struct Lead {
     pub id: i64,
-    pub name: String,
-    pub email: String,
-    pub phone: String,
-    pub interest: String,
-    pub message: String,
+    pub name: LeadName,
+    pub email: LeadEmail,
+    pub phone: LeadPhone,
+    pub interest: Interest,
+    pub message: LeadMessage,
     pub consent: bool,
     pub consent_at: Option<NaiveDateTime>,
-    pub status: String,
+    pub status: LeadStatus,
     pub notes: String,
     pub form_token: String,
     pub created_at: NaiveDateTime,
@@ -32,18 +35,39 @@ pub struct Lead {
 #[derive(Insertable)]
 #[diesel(table_name = leads)]
 struct NewLead<'a> {
-    name: &'a str,
-    email: &'a str,
-    phone: &'a str,
-    interest: &'a str,
-    message: &'a str,
+    name: &'a LeadName,
+    email: &'a LeadEmail,
+    phone: &'a LeadPhone,
+    interest: Interest,
+    message: &'a LeadMessage,
     consent: bool,
     consent_at: Option<NaiveDateTime>,
-    status: &'a str,
+    status: LeadStatus,
     notes: &'a str,
     form_token: &'a str,
     created_at: NaiveDateTime,
     updated_at: NaiveDateTime,
+}
+
+impl Lead {
+    /// A field's value as text (for exports and plain displays): choices as their wire value, consent as
+    /// `yes`/`no`.
+    pub fn text(&self, field: LeadField) -> &str {
+        match field {
+            LeadField::Name => self.name.as_str(),
+            LeadField::Email => self.email.as_str(),
+            LeadField::Phone => self.phone.as_str(),
+            LeadField::Interest => self.interest.as_str(),
+            LeadField::Message => self.message.as_str(),
+            LeadField::Consent => {
+                if self.consent {
+                    "yes"
+                } else {
+                    "no"
+                }
+            }
+        }
+    }
 }
 
 /// Whether a submission created a lead or repeated one already stored under the same form token.
@@ -61,10 +85,22 @@ impl Stored {
     }
 }
 
+/// Who is storing a lead: a visitor through the public form, or a staff member (whose "created" entry
+/// in the lead's history is written by the same transaction as the lead).
+#[derive(Debug, Clone, Copy)]
+pub enum AddedBy<'a> {
+    Visitor,
+    Staff(&'a str),
+}
+
 /// Stores a submission once: a second insert with the same form token and the same content finds the
 /// first row instead (see [`LeadSubmission::idempotency_key`]).
 /// (MySQL has no `RETURNING`, so the id is read back through the unique token on both backends.)
-pub async fn insert(pool: &DbPool, lead: &LeadSubmission) -> DbResult<Stored> {
+pub async fn insert(
+    pool: &DbPool,
+    lead: &LeadSubmission,
+    added_by: AddedBy<'_>,
+) -> DbResult<Stored> {
     let now = Utc::now().naive_utc();
     let key = lead
         .idempotency_key()
@@ -74,36 +110,49 @@ pub async fn insert(pool: &DbPool, lead: &LeadSubmission) -> DbResult<Stored> {
         name: &lead.name,
         email: &lead.email,
         phone: &lead.phone,
-        interest: lead.interest.as_str(),
+        interest: lead.interest,
         message: &lead.message,
         consent: lead.consent,
         consent_at: lead.consent.then_some(now),
-        status: "new",
+        status: LeadStatus::New,
         notes: "",
         form_token,
         created_at: now,
         updated_at: now,
     };
     db_run_retrying!(pool, |conn| {
-        let created = match diesel::insert_into(leads::table)
-            .values(&row)
-            .execute(conn)
-            .await
-        {
-            Ok(_) => true,
-            Err(DieselError::DatabaseError(DatabaseErrorKind::UniqueViolation, _)) => false,
-            Err(e) => return Err(e.into()),
-        };
-        let id = leads::table
-            .filter(leads::form_token.eq(form_token))
-            .select(leads::id)
-            .first::<i64>(conn)
-            .await?;
-        Ok(if created {
-            Stored::Created(id)
-        } else {
-            Stored::AlreadyStored(id)
+        conn.transaction::<_, DbError, _>(async |conn| {
+            let created = match diesel::insert_into(leads::table)
+                .values(&row)
+                .execute(conn)
+                .await
+            {
+                Ok(_) => true,
+                Err(DieselError::DatabaseError(DatabaseErrorKind::UniqueViolation, _)) => false,
+                Err(e) => return Err(e.into()),
+            };
+            let id = leads::table
+                .filter(leads::form_token.eq(form_token))
+                .select(leads::id)
+                .first::<i64>(conn)
+                .await?;
+            if !created {
+                return Ok(Stored::AlreadyStored(id));
+            }
+            if let AddedBy::Staff(actor) = added_by {
+                diesel::insert_into(lead_events::table)
+                    .values(NewEvent::new(
+                        id,
+                        actor,
+                        "created",
+                        "created by staff".to_owned(),
+                    ))
+                    .execute(conn)
+                    .await?;
+            }
+            Ok(Stored::Created(id))
         })
+        .await
     })
 }
 

@@ -6,6 +6,8 @@
 
 pub mod credentials;
 pub mod lead_changes;
+mod lead_columns;
+pub mod lead_events;
 pub mod lead_queries;
 pub mod leads;
 pub mod login_attempts;
@@ -221,9 +223,9 @@ impl DbPool {
     }
 
     pub async fn connect(settings: &DatabaseSettings) -> anyhow::Result<Self> {
-        match settings.backend()? {
-            Backend::Sqlite { path } => Ok(DbPool::Sqlite(sqlite::pool(&path, settings)?)),
-            Backend::Mysql(target) => Ok(DbPool::Mysql(mysql::pool(&target, settings).await?)),
+        match &settings.backend {
+            Backend::Sqlite { path } => Ok(DbPool::Sqlite(sqlite::pool(path, settings)?)),
+            Backend::Mysql(target) => Ok(DbPool::Mysql(mysql::pool(target, settings).await?)),
         }
     }
 

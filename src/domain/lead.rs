@@ -1,133 +1,23 @@
-//! A lead as a visitor submits it: each field a type with one parse function, so the browser's HTML5
-//! constraints, the JavaScript hints and the server all apply the same rules (limits are `pub const`s the
-//! form view renders as `maxlength`).
+//! A lead as a visitor submits it: the raw form values, and the submission they become once every field's
+//! value type has parsed ([`super::lead_values`]). The fields themselves are defined once in
+//! [`super::lead_field`].
 
 use std::collections::{BTreeMap, HashMap};
 
-use serde::Serialize;
+use super::lead_field::{FORM_TOKEN_KEY, FieldErrors, LeadField};
+use super::lead_values::{Interest, LeadEmail, LeadMessage, LeadName, LeadPhone};
 
-pub const NAME_MAX: usize = 120;
-pub const EMAIL_MAX: usize = 254;
-pub const PHONE_MAX: usize = 40;
-pub const MESSAGE_MAX: usize = 2000;
 const FORM_TOKEN_MIN: usize = 16;
 const FORM_TOKEN_MAX: usize = 64;
-
-/// Field name → messages, in a stable order; serialised as the `errors` object of a 422 JSON answer.
-#[derive(Debug, Default, Clone, PartialEq, Eq, Serialize)]
-#[serde(transparent)]
-pub struct FieldErrors(BTreeMap<&'static str, Vec<String>>);
-
-impl FieldErrors {
-    pub fn add(&mut self, field: &'static str, message: impl Into<String>) {
-        self.0.entry(field).or_default().push(message.into());
-    }
-    pub fn is_empty(&self) -> bool {
-        self.0.is_empty()
-    }
-    pub fn first(&self, field: &str) -> Option<&str> {
-        self.0
-            .get(field)
-            .and_then(|m| m.first())
-            .map(String::as_str)
-    }
-    pub fn fields(&self) -> impl Iterator<Item = &'static str> + '_ {
-        self.0.keys().copied()
-    }
-}
-
-/// What the visitor is interested in. The wire values are stable (stored, filtered on, posted by forms).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Interest {
-    Subscription,
-    Wholesale,
-    Beans,
-    Classes,
-    Events,
-    Other,
-}
-
-impl Interest {
-    pub const ALL: [Interest; 6] = [
-        Interest::Subscription,
-        Interest::Wholesale,
-        Interest::Beans,
-        Interest::Classes,
-        Interest::Events,
-        Interest::Other,
-    ];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Interest::Subscription => "subscription",
-            Interest::Wholesale => "wholesale",
-            Interest::Beans => "beans",
-            Interest::Classes => "classes",
-            Interest::Events => "events",
-            Interest::Other => "other",
-        }
-    }
-
-    pub fn label(self) -> &'static str {
-        match self {
-            Interest::Subscription => "Coffee subscription",
-            Interest::Wholesale => "Wholesale for my café or office",
-            Interest::Beans => "Beans for home",
-            Interest::Classes => "Brewing classes",
-            Interest::Events => "Events & catering",
-            Interest::Other => "Something else",
-        }
-    }
-
-    pub fn parse(value: &str) -> Option<Interest> {
-        Interest::ALL.into_iter().find(|i| i.as_str() == value)
-    }
-}
-
-/// Where a lead is in the sales workflow: new → contacted → qualified → won/lost.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum LeadStatus {
-    New,
-    Contacted,
-    Qualified,
-    Won,
-    Lost,
-}
-
-impl LeadStatus {
-    pub const ALL: [LeadStatus; 5] = [
-        LeadStatus::New,
-        LeadStatus::Contacted,
-        LeadStatus::Qualified,
-        LeadStatus::Won,
-        LeadStatus::Lost,
-    ];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            LeadStatus::New => "new",
-            LeadStatus::Contacted => "contacted",
-            LeadStatus::Qualified => "qualified",
-            LeadStatus::Won => "won",
-            LeadStatus::Lost => "lost",
-        }
-    }
-
-    pub fn parse(value: &str) -> Option<LeadStatus> {
-        LeadStatus::ALL.into_iter().find(|s| s.as_str() == value)
-    }
-}
 
 /// A submission that passed every rule, ready to store.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct LeadSubmission {
-    pub name: String,
-    pub email: String,
-    pub phone: String,
+    pub name: LeadName,
+    pub email: LeadEmail,
+    pub phone: LeadPhone,
     pub interest: Interest,
-    pub message: String,
+    pub message: LeadMessage,
     pub consent: bool,
     /// Idempotency key from the rendered form: a double click or a resubmission stores one lead.
     pub form_token: Option<String>,
@@ -143,11 +33,11 @@ impl LeadSubmission {
         let mut digest = Sha256::new();
         for part in [
             token,
-            &self.name,
-            &self.email,
-            &self.phone,
+            self.name.as_str(),
+            self.email.as_str(),
+            self.phone.as_str(),
             self.interest.as_str(),
-            &self.message,
+            self.message.as_str(),
             if self.consent { "yes" } else { "no" },
         ] {
             // Length-prefixed, so no two different payloads concatenate to the same bytes.
@@ -161,13 +51,7 @@ impl LeadSubmission {
 /// The raw values as typed, kept to re-render the form after a 422.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct LeadFormValues {
-    pub name: String,
-    pub email: String,
-    pub phone: String,
-    pub interest: String,
-    pub message: String,
-    /// The checkbox's raw value: `yes` when ticked, empty when not.
-    pub consent: String,
+    fields: BTreeMap<LeadField, String>,
     pub form_token: String,
     /// The honeypot: people never see it, naive bots fill it in.
     pub website: String,
@@ -177,19 +61,35 @@ impl LeadFormValues {
     pub fn from_fields(mut fields: HashMap<String, String>) -> Self {
         let mut take = |k: &str| fields.remove(k).unwrap_or_default();
         Self {
-            name: take("name"),
-            email: take("email"),
-            phone: take("phone"),
-            interest: take("interest"),
-            message: take("message"),
-            consent: take("consent"),
-            form_token: take("form_token"),
+            fields: LeadField::ALL
+                .into_iter()
+                .map(|field| (field, take(field.key())))
+                .collect(),
+            form_token: take(FORM_TOKEN_KEY),
             website: take("website"),
         }
     }
 
+    /// An empty form carrying a fresh idempotency token.
+    pub fn fresh(form_token: String) -> Self {
+        Self {
+            form_token,
+            ..Self::default()
+        }
+    }
+
+    /// What was typed into `field` (empty when nothing was).
+    pub fn get(&self, field: LeadField) -> &str {
+        self.fields.get(&field).map_or("", String::as_str)
+    }
+
+    /// Preselects a value (e.g. the interest a link chose).
+    pub fn set(&mut self, field: LeadField, value: impl Into<String>) {
+        self.fields.insert(field, value.into());
+    }
+
     pub fn consent_checked(&self) -> bool {
-        self.consent == "yes"
+        self.get(LeadField::Consent) == "yes"
     }
 
     pub fn is_bot(&self) -> bool {
@@ -199,75 +99,62 @@ impl LeadFormValues {
     /// Applies every rule; all failures are reported at once so the visitor fixes them in one go.
     pub fn validate(&self) -> Result<LeadSubmission, FieldErrors> {
         let mut errors = FieldErrors::default();
-        let name = collapse_whitespace(&self.name);
-        if name.is_empty() {
-            errors.add("name", "Please tell us your name.");
-        } else if name.chars().count() > NAME_MAX {
-            errors.add(
-                "name",
-                format!("Please keep your name under {NAME_MAX} characters."),
-            );
-        } else if name.chars().any(char::is_control) {
-            errors.add("name", "Your name contains characters we cannot store.");
-        }
-        let email = self.email.trim().to_owned();
-        if email.is_empty() {
-            errors.add("email", "Please enter your email address so we can reply.");
-        } else if email.chars().count() > EMAIL_MAX || !is_plausible_email(&email) {
-            errors.add(
-                "email",
-                "Please enter an email address like name@example.com.",
-            );
-        }
-        let phone = self.phone.trim().to_owned();
-        if !phone.is_empty() && !is_plausible_phone(&phone) {
-            errors.add("phone", "Please enter a phone number with digits only (spaces, +, - and brackets are fine), or leave it empty.");
-        }
-        let interest = Interest::parse(self.interest.trim());
-        if interest.is_none() {
-            errors.add("interest", "Please choose what you are interested in.");
-        }
-        let message = self.message.trim().replace("\r\n", "\n");
-        if message.chars().count() > MESSAGE_MAX {
-            errors.add(
-                "message",
-                format!("Please keep your message under {MESSAGE_MAX} characters."),
-            );
-        } else if message
-            .chars()
-            .any(|c| c.is_control() && c != '\n' && c != '\t')
-        {
-            errors.add(
-                "message",
-                "Your message contains characters we cannot store.",
-            );
-        }
-        let consent = match self.consent.as_str() {
-            "" => false,
-            "yes" => true,
-            _ => {
-                errors.add("consent", "Marketing consent is a yes-or-no checkbox.");
-                false
-            }
-        };
-        let token = self.form_token.trim();
-        let form_token = if token.is_empty() {
-            None
-        } else if (FORM_TOKEN_MIN..=FORM_TOKEN_MAX).contains(&token.len())
-            && token
-                .bytes()
-                .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
-        {
-            Some(token.to_owned())
-        } else {
-            errors.add(
-                "form_token",
+        let name = check(
+            &mut errors,
+            LeadField::Name,
+            LeadName::parse(self.get(LeadField::Name)),
+        );
+        let email = check(
+            &mut errors,
+            LeadField::Email,
+            LeadEmail::parse(self.get(LeadField::Email)),
+        );
+        let phone = check(
+            &mut errors,
+            LeadField::Phone,
+            LeadPhone::parse(self.get(LeadField::Phone)),
+        );
+        let interest = check(
+            &mut errors,
+            LeadField::Interest,
+            Interest::parse(self.get(LeadField::Interest).trim()).ok_or_else(|| {
+                LeadField::Interest
+                    .missing_message()
+                    .unwrap_or_default()
+                    .to_owned()
+            }),
+        );
+        let message = check(
+            &mut errors,
+            LeadField::Message,
+            LeadMessage::parse(self.get(LeadField::Message)),
+        );
+        let consent = check(
+            &mut errors,
+            LeadField::Consent,
+            match self.get(LeadField::Consent) {
+                "" => Ok(false),
+                "yes" => Ok(true),
+                _ => Err("Marketing consent is a yes-or-no checkbox.".to_owned()),
+            },
+        );
+        let form_token = self.form_token();
+        if form_token.is_err() {
+            errors.add_for(
+                FORM_TOKEN_KEY,
                 "This form has expired: please reload the page and send it again.",
             );
-            None
-        };
-        match (errors.is_empty(), interest) {
-            (true, Some(interest)) => Ok(LeadSubmission {
+        }
+        match (name, email, phone, interest, message, consent, form_token) {
+            (
+                Some(name),
+                Some(email),
+                Some(phone),
+                Some(interest),
+                Some(message),
+                Some(consent),
+                Ok(form_token),
+            ) if errors.is_empty() => Ok(LeadSubmission {
                 name,
                 email,
                 phone,
@@ -279,41 +166,27 @@ impl LeadFormValues {
             _ => Err(errors),
         }
     }
+
+    /// The idempotency token: absent, or 16–64 URL-safe characters.
+    fn form_token(&self) -> Result<Option<String>, ()> {
+        let token = self.form_token.trim();
+        if token.is_empty() {
+            Ok(None)
+        } else if (FORM_TOKEN_MIN..=FORM_TOKEN_MAX).contains(&token.len())
+            && token
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+        {
+            Ok(Some(token.to_owned()))
+        } else {
+            Err(())
+        }
+    }
 }
 
-fn collapse_whitespace(s: &str) -> String {
-    s.split_whitespace().collect::<Vec<_>>().join(" ")
-}
-
-/// Deliberately simple: one `@`, a non-empty local part, a dotted domain of letters, digits and hyphens.
-/// Deliverability is proven by replying, not by a regex.
-fn is_plausible_email(email: &str) -> bool {
-    let Some((local, domain)) = email.split_once('@') else {
-        return false;
-    };
-    let local_ok = !local.is_empty()
-        && local.len() <= 64
-        && !local
-            .chars()
-            .any(|c| c.is_whitespace() || c.is_control() || "<>()[]\\,;:\"@".contains(c));
-    let labels: Vec<&str> = domain.split('.').collect();
-    let domain_ok = labels.len() >= 2
-        && labels.iter().all(|l| {
-            !l.is_empty()
-                && l.len() <= 63
-                && !l.starts_with('-')
-                && !l.ends_with('-')
-                && l.chars().all(|c| c.is_alphanumeric() || c == '-')
-        });
-    local_ok && domain_ok
-}
-
-fn is_plausible_phone(phone: &str) -> bool {
-    phone.chars().count() <= PHONE_MAX
-        && phone
-            .chars()
-            .all(|c| c.is_ascii_digit() || " +-().".contains(c))
-        && phone.chars().filter(char::is_ascii_digit).count() >= 6
+/// The parsed value, or `None` with the field's message recorded.
+fn check<T>(errors: &mut FieldErrors, field: LeadField, result: Result<T, String>) -> Option<T> {
+    result.map_err(|message| errors.add(field, message)).ok()
 }
 
 #[cfg(test)]

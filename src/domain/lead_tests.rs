@@ -1,6 +1,7 @@
 use std::collections::HashMap;
 
 use super::*;
+use crate::domain::lead_field::NAME_MAX;
 
 fn values(pairs: &[(&str, &str)]) -> LeadFormValues {
     let base: HashMap<String, String> = [
@@ -58,7 +59,7 @@ fn an_over_long_name_is_refused() {
         values(&[("name", &long)])
             .validate()
             .unwrap_err()
-            .first("name")
+            .first(LeadField::Name)
             .is_some()
     );
 }
@@ -95,7 +96,7 @@ fn consent_is_only_yes_or_absent() {
         values(&[("consent", "maybe")])
             .validate()
             .unwrap_err()
-            .first("consent")
+            .first(LeadField::Consent)
             .is_some()
     );
 }
@@ -112,7 +113,7 @@ fn control_characters_in_the_message_are_refused_but_newlines_are_kept() {
 #[test]
 fn a_malformed_form_token_asks_for_a_reload() {
     let e = values(&[("form_token", "short")]).validate().unwrap_err();
-    assert!(e.first("form_token").unwrap().contains("reload"));
+    assert!(e.first_for(FORM_TOKEN_KEY).unwrap().contains("reload"));
     let ok = values(&[("form_token", "0123456789abcdef0123")])
         .validate()
         .unwrap();
@@ -130,4 +131,27 @@ fn every_interest_round_trips_through_its_wire_value() {
     for i in Interest::ALL {
         assert_eq!(Interest::parse(i.as_str()), Some(i));
     }
+}
+
+#[test]
+fn every_field_is_read_from_the_form_under_its_key() {
+    let raw: HashMap<String, String> = LeadField::ALL
+        .iter()
+        .map(|f| (f.key().to_owned(), format!("typed into {}", f.key())))
+        .collect();
+    let values = LeadFormValues::from_fields(raw);
+    for field in LeadField::ALL {
+        assert_eq!(values.get(field), format!("typed into {}", field.key()));
+    }
+}
+
+#[test]
+fn field_keys_are_distinct_and_not_the_forms_own_keys() {
+    use crate::domain::lead_field::FORM_ERROR_KEY;
+    let mut keys: Vec<&str> = LeadField::ALL.iter().map(|f| f.key()).collect();
+    keys.extend([FORM_TOKEN_KEY, FORM_ERROR_KEY, "website"]);
+    let count = keys.len();
+    keys.sort_unstable();
+    keys.dedup();
+    assert_eq!(keys.len(), count);
 }

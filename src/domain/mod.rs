@@ -2,5 +2,9 @@
 
 pub mod form_body;
 pub mod lead;
+pub mod lead_field;
+pub mod lead_values;
 
-pub use lead::{FieldErrors, Interest, LeadStatus, LeadSubmission};
+pub use lead::{LeadFormValues, LeadSubmission};
+pub use lead_field::{FieldErrors, LeadField};
+pub use lead_values::{Interest, LeadEmail, LeadMessage, LeadName, LeadPhone, LeadStatus};

@@ -9,8 +9,7 @@ use maud::{Markup, PreEscaped, html};
 use super::content::{COFFEES, LOCATIONS, TESTIMONIALS};
 use super::icons;
 use crate::assets;
-use crate::domain::FieldErrors;
-use crate::domain::lead::LeadFormValues;
+use crate::domain::{FieldErrors, LeadFormValues};
 use crate::views::html_response;
 use crate::views::layout::Page;
 use crate::views::lead_form::{LeadFormView, new_form_token};
@@ -19,10 +18,7 @@ use crate::views::lead_form::{LeadFormView, new_form_token};
 /// a placeholder token, and each request joins the two halves around a new token.
 static FRESH_PAGE: LazyLock<(String, String)> = LazyLock::new(|| {
     const PLACEHOLDER: &str = "0rrformtokenplaceholder000000000";
-    let values = LeadFormValues {
-        form_token: PLACEHOLDER.to_owned(),
-        ..Default::default()
-    };
+    let values = LeadFormValues::fresh(PLACEHOLDER.to_owned());
     let page = render(&values, &FieldErrors::default()).into_string();
     let (before, after) = page
         .split_once(PLACEHOLDER)

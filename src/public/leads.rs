@@ -10,8 +10,8 @@ use serde_json::json;
 
 use super::landing::render;
 use crate::db;
+use crate::domain::LeadFormValues;
 use crate::domain::form_body;
-use crate::domain::lead::LeadFormValues;
 use crate::error::AppError;
 use crate::forwarded::client_ip;
 use crate::state::AppState;
@@ -83,7 +83,7 @@ async fn accept_lead(
             .check(ip)
             .map_err(|retry_after_secs| AppError::TooManyRequests { retry_after_secs })?;
     }
-    let stored = match db::leads::insert(&state.db, &lead).await {
+    let stored = match db::leads::insert(&state.db, &lead, db::leads::AddedBy::Visitor).await {
         Ok(stored) => stored,
         Err(error) => {
             let error = AppError::from(error);
@@ -141,8 +141,8 @@ async fn read_limited(mut payload: web::Payload, limit: usize) -> Result<Vec<u8>
 fn try_again_later(values: &LeadFormValues, error: &AppError) -> HttpResponse {
     use actix_web::ResponseError;
     let mut errors = crate::domain::FieldErrors::default();
-    errors.add(
-        "form",
+    errors.add_for(
+        crate::domain::lead_field::FORM_ERROR_KEY,
         "We could not save your message just now. Please try again in a moment: everything you typed is still here.",
     );
     let mut response = html_response(error.status_code(), render(values, &errors));

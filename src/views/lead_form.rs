@@ -1,10 +1,11 @@
 //! The lead form partial: the same markup for a fresh form and for a 422 re-render (values kept, errors
-//! inline, `aria-invalid` set). The HTML5 limits come from the domain constants the server enforces.
+//! inline, `aria-invalid` set), one control per field in the fields' definition, whose limits the server
+//! enforces and whose hints the JavaScript shows (`data-missing`).
 
 use maud::{Markup, html};
 
-use crate::domain::lead::{EMAIL_MAX, LeadFormValues, MESSAGE_MAX, NAME_MAX, PHONE_MAX};
-use crate::domain::{FieldErrors, Interest};
+use crate::domain::lead_field::{Control, FORM_ERROR_KEY, FORM_TOKEN_KEY};
+use crate::domain::{FieldErrors, LeadField, LeadFormValues};
 
 pub struct LeadFormView<'a> {
     pub values: &'a LeadFormValues,
@@ -24,47 +25,18 @@ impl LeadFormView<'_> {
                 (hidden)
                 @if !self.errors.is_empty() {
                     div.notice.notice--error role="alert" data-testid="form-errors" tabindex="-1" {
-                        @if let Some(message) = self.errors.first("form") {
+                        @if let Some(message) = self.errors.first_for(FORM_ERROR_KEY) {
                             p { (message) }
                         } @else {
                             p { "Please check the highlighted fields below." }
                         }
-                        @if let Some(message) = self.errors.first("form_token") {
+                        @if let Some(message) = self.errors.first_for(FORM_TOKEN_KEY) {
                             p { (message) }
                         }
                     }
                 }
-                input type="hidden" name="form_token" value=(v.form_token);
-                (self.field("name", "Your name", html! {
-                    input #name type="text" name="name" value=(v.name) required maxlength=(NAME_MAX)
-                        autocomplete="name" aria-describedby="err-name" aria-invalid=[self.invalid("name")] data-testid="input-name";
-                }))
-                (self.field("email", "Email", html! {
-                    input #email type="email" name="email" value=(v.email) required maxlength=(EMAIL_MAX)
-                        autocomplete="email" aria-describedby="err-email" aria-invalid=[self.invalid("email")] data-testid="input-email";
-                }))
-                (self.field("phone", "Phone (optional)", html! {
-                    input #phone type="tel" name="phone" value=(v.phone) maxlength=(PHONE_MAX)
-                        autocomplete="tel" aria-describedby="err-phone" aria-invalid=[self.invalid("phone")] data-testid="input-phone";
-                }))
-                (self.field("interest", "I'm interested in", html! {
-                    select #interest name="interest" required aria-describedby="err-interest" aria-invalid=[self.invalid("interest")] data-testid="input-interest" {
-                        option value="" selected[v.interest.is_empty()] { "Choose one…" }
-                        @for interest in Interest::ALL {
-                            option value=(interest.as_str()) selected[v.interest == interest.as_str()] { (interest.label()) }
-                        }
-                    }
-                }))
-                (self.field("message", "Message (optional)", html! {
-                    textarea #message name="message" rows="4" maxlength=(MESSAGE_MAX)
-                        aria-describedby="err-message" aria-invalid=[self.invalid("message")] data-testid="input-message" { (v.message) }
-                }))
-                div.field.field--checkbox.field--error[self.errors.first("consent").is_some()] {
-                    input #consent type="checkbox" name="consent" value="yes" checked[v.consent_checked()]
-                        aria-describedby="err-consent" data-testid="input-consent";
-                    label for="consent" { "Yes, send me occasional emails about new coffees and events. Unsubscribe any time." }
-                    p.field__error #err-consent aria-live="polite" { @if let Some(m) = self.errors.first("consent") { (m) } }
-                }
+                input type="hidden" name=(FORM_TOKEN_KEY) value=(v.form_token);
+                @for field in LeadField::ALL { (self.field(field)) }
                 div.hp aria-hidden="true" {
                     label for="website" { "Leave this field empty" }
                     input #website type="text" name="website" value=(v.website) tabindex="-1" autocomplete="off";
@@ -75,19 +47,58 @@ impl LeadFormView<'_> {
         }
     }
 
-    fn field(&self, name: &str, label: &str, control: Markup) -> Markup {
-        let error = self.errors.first(name);
-        html! {
-            div.field.field--error[error.is_some()] {
-                label for=(name) { (label) }
-                (control)
-                p.field__error id={ "err-" (name) } aria-live="polite" { @if let Some(m) = error { (m) } }
-            }
+    /// One field: its label, its control (with the limits and hints from the field's definition) and the
+    /// place for its error message.
+    fn field(&self, field: LeadField) -> Markup {
+        let key = field.key();
+        let value = self.values.get(field);
+        let error = self.errors.first(field);
+        let error_id = format!("err-{key}");
+        let invalid = error.map(|_| "true");
+        let testid = format!("input-{key}");
+        let hint = field.missing_message();
+        let max = field.max_chars();
+        let required = field.required();
+        let label = html! { label for=(key) { (field.form_label()) } };
+        let error_box = html! {
+            p.field__error id=(error_id) aria-live="polite" { @if let Some(m) = error { (m) } }
+        };
+        match field.control() {
+            Control::Checkbox => html! {
+                div.field.field--checkbox.field--error[error.is_some()] {
+                    input id=(key) type="checkbox" name=(key) value="yes" checked[value == "yes"]
+                        aria-describedby=(error_id) data-testid=(testid);
+                    (label)
+                    (error_box)
+                }
+            },
+            control => html! {
+                div.field.field--error[error.is_some()] {
+                    (label)
+                    @match control {
+                        Control::Input { input_type, autocomplete } => {
+                            input id=(key) type=(input_type) name=(key) value=(value) required[required]
+                                maxlength=[max] autocomplete=(autocomplete) aria-describedby=(error_id)
+                                aria-invalid=[invalid] data-missing=[hint] data-testid=(testid);
+                        }
+                        Control::Choice => {
+                            select id=(key) name=(key) required[required] aria-describedby=(error_id)
+                                aria-invalid=[invalid] data-missing=[hint] data-testid=(testid) {
+                                option value="" selected[value.is_empty()] { "Choose one…" }
+                                @for (choice, choice_label) in field.choices() {
+                                    option value=(choice) selected[value == choice] { (choice_label) }
+                                }
+                            }
+                        }
+                        Control::LongText | Control::Checkbox => {
+                            textarea id=(key) name=(key) rows="4" maxlength=[max] aria-describedby=(error_id)
+                                aria-invalid=[invalid] data-missing=[hint] data-testid=(testid) { (value) }
+                        }
+                    }
+                    (error_box)
+                }
+            },
         }
-    }
-
-    fn invalid(&self, name: &str) -> Option<&'static str> {
-        self.errors.first(name).map(|_| "true")
     }
 }
 

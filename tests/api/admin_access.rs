@@ -225,7 +225,7 @@ async fn state_changes_without_the_csrf_token_or_from_another_origin_are_refused
         .await
         .unwrap()
         .unwrap();
-    assert_eq!(lead.status, "new");
+    assert_eq!(lead.status.as_str(), "new");
     // The control: the very same request with our Origin is accepted.
     let accepted = app
         .client
@@ -288,7 +288,11 @@ async fn without_an_origin_header_the_referer_must_name_our_origin() {
         .await
         .unwrap()
         .unwrap();
-    assert_eq!(lead.status, "new", "no refused request changed the lead");
+    assert_eq!(
+        lead.status.as_str(),
+        "new",
+        "no refused request changed the lead"
+    );
     let accepted = post(None, format!("{ours}/admin/leads/{id}")).await;
     assert_is_redirect_to(&accepted, &format!("/admin/leads/{id}"));
     let lead = ritual_roast::db::leads::find(&app.db, id)
@@ -296,7 +300,8 @@ async fn without_an_origin_header_the_referer_must_name_our_origin() {
         .unwrap()
         .unwrap();
     assert_eq!(
-        lead.status, "won",
+        lead.status.as_str(),
+        "won",
         "a same-origin Referer stands in for Origin"
     );
 }

@@ -114,7 +114,7 @@ async fn search_finds_leads_by_name_email_phone_and_message() {
             .text()
             .await
             .unwrap();
-        assert_eq!(ids_on(&html), [wanted.clone()], "q={q}");
+        assert_eq!(ids_on(&html), std::slice::from_ref(&wanted), "q={q}");
     }
     let html = app
         .get("/admin/leads?q=7946%200000")

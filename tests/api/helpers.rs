@@ -253,3 +253,22 @@ impl TestApp {
             .unwrap()
     }
 }
+
+impl TestApp {
+    /// Runs one statement on the app's database behind its back (to break it on purpose).
+    pub async fn execute_sql(&self, sqlite: &str, mysql: &str) {
+        if let Some(path) = self.database_url.strip_prefix("sqlite://") {
+            use diesel::{Connection, RunQueryDsl};
+            let mut conn = diesel::SqliteConnection::establish(path).unwrap();
+            diesel::sql_query(sqlite).execute(&mut conn).unwrap();
+        } else {
+            let pool = mysql_async::Pool::new(self.database_url.as_str());
+            let mut conn = pool.get_conn().await.unwrap();
+            mysql_async::prelude::Queryable::query_drop(&mut conn, mysql)
+                .await
+                .unwrap();
+            drop(conn);
+            pool.disconnect().await.unwrap();
+        }
+    }
+}

@@ -89,7 +89,7 @@ async fn deleting_a_lead_erases_the_persons_email_from_the_history_too() {
         .admin_post(&format!("/admin/leads/{id}/delete"), &[])
         .await;
     assert_eq!(response.status().as_u16(), 303);
-    let history = ritual_roast::db::lead_changes::history(&app.db, id)
+    let history = ritual_roast::db::lead_events::history(&app.db, id)
         .await
         .unwrap();
     assert!(history.iter().any(|event| event.action == "deleted"));

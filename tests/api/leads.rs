@@ -26,8 +26,8 @@ async fn the_stored_lead_has_every_field_and_a_consent_timestamp() {
         (lead.name.as_str(), lead.email.as_str()),
         ("Ana Lima", "ana@example.com")
     );
-    assert_eq!(lead.interest, "subscription");
-    assert_eq!(lead.status, "new");
+    assert_eq!(lead.interest.as_str(), "subscription");
+    assert_eq!(lead.status.as_str(), "new");
     assert!(lead.consent && lead.consent_at.is_some());
 }
 

@@ -6,6 +6,7 @@ mod admin_leads;
 mod admin_list;
 mod admin_sessions;
 mod assets;
+mod atomic_writes;
 mod hardening;
 mod health;
 mod helpers;

@@ -23,7 +23,9 @@ async fn a_staff_save_repeated_after_its_reply_was_lost_is_saved_not_a_conflict(
         .await
         .unwrap();
     assert_eq!(again, EditOutcome::Saved);
-    let history = lead_changes::history(&app.db, id).await.unwrap();
+    let history = ritual_roast::db::lead_events::history(&app.db, id)
+        .await
+        .unwrap();
     assert_eq!(
         history.iter().filter(|e| e.action == "edited").count(),
         1,

@@ -137,10 +137,10 @@ async fn start(env: &Env, fixture: &Fixture, extra: &[(&str, &str)]) -> Served {
     let http = reqwest::Client::new();
     let deadline = Instant::now() + Duration::from_secs(30);
     loop {
-        if let Ok(r) = http.get(served.url("/readyz")).send().await {
-            if r.status() == 200 {
-                return served;
-            }
+        if let Ok(r) = http.get(served.url("/readyz")).send().await
+            && r.status() == 200
+        {
+            return served;
         }
         assert!(
             Instant::now() < deadline,

@@ -18,7 +18,7 @@ use futures_util::FutureExt;
 pub use connector::MysqlConnector;
 
 use super::credentials::{CredentialSource, DbCredentials};
-use crate::config::{DatabaseSettings, MysqlTarget};
+use crate::config::{DatabaseSettings, MysqlTarget, SecretRef};
 use crate::secrets::SecretSource;
 
 const MAX_BACKOFF: Duration = Duration::from_secs(5);
@@ -32,7 +32,7 @@ pub(super) async fn pool(
     target: &MysqlTarget,
     settings: &DatabaseSettings,
 ) -> anyhow::Result<Pool<AsyncMysqlConnection>> {
-    let (target, credentials) = match &target.secret_name {
+    let (target, credentials) = match &target.secret {
         None => (
             target.clone(),
             CredentialSource::Static(DbCredentials {
@@ -40,7 +40,7 @@ pub(super) async fn pool(
                 password: target.password.clone(),
             }),
         ),
-        Some(secret_name) => with_secret(target, secret_name, settings).await?,
+        Some(secret) => with_secret(target, secret, settings).await?,
     };
     let connector = MysqlConnector::new(&target, settings, credentials)?;
     let pool = build_pool(connector.clone(), settings)?;
@@ -51,10 +51,11 @@ pub(super) async fn pool(
 /// Credentials from Secrets Manager; host, port and database from the secret where the environment is silent.
 async fn with_secret(
     target: &MysqlTarget,
-    secret_name: &str,
+    secret_ref: &SecretRef,
     settings: &DatabaseSettings,
 ) -> anyhow::Result<(MysqlTarget, CredentialSource)> {
-    let source = SecretSource::connect(secret_name, &settings.aws_region).await?;
+    let secret_name = &secret_ref.name;
+    let source = SecretSource::connect(secret_name, &secret_ref.region).await?;
     let secret = source.current().await?;
     let mut resolved = target.clone();
     if resolved.host.is_empty() {
