@@ -8,12 +8,11 @@ use maud::{Markup, html};
 use serde::Deserialize;
 
 use super::guard::{CsrfForm, Staff};
-use super::layout::{admin_page, csrf_field, redirect_with_flash, respond};
+use super::layout::{AdminFrame, csrf_field, redirect_with_flash};
 use super::passwords::{self, MIN_LENGTH};
 use crate::db::staff;
 use crate::error::AppError;
 use crate::state::AppState;
-use crate::views::html_response;
 
 const TITLE: &str = "Change your password";
 
@@ -27,11 +26,12 @@ pub struct PasswordChange {
     confirm: String,
 }
 
-pub async fn show(req: HttpRequest, state: web::Data<AppState>, staff: Staff) -> HttpResponse {
-    respond(&state, &req, TITLE, &staff, form(&staff, None))
+pub async fn show(frame: AdminFrame, staff: Staff) -> HttpResponse {
+    frame.page(TITLE).render(form(&staff, None))
 }
 
 pub async fn change(
+    frame: AdminFrame,
     req: HttpRequest,
     state: web::Data<AppState>,
     staff_member: Staff,
@@ -58,13 +58,10 @@ pub async fn change(
         passwords::check_policy(&change.new).err()
     };
     if let Some(problem) = problem {
-        let page = admin_page(
-            TITLE,
-            Some(&staff_member),
-            None,
-            form(&staff_member, Some(&problem)),
-        );
-        return Ok(html_response(StatusCode::UNPROCESSABLE_ENTITY, page));
+        return Ok(frame
+            .page(TITLE)
+            .status(StatusCode::UNPROCESSABLE_ENTITY)
+            .render(form(&staff_member, Some(&problem))));
     }
     let hash = state.password_checks.hash(change.new).await?;
     staff::set_password(&state.db, &user.email, &hash).await?;

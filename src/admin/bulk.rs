@@ -6,7 +6,7 @@ use maud::html;
 use serde::Deserialize;
 
 use super::guard::{CsrfForm, Staff};
-use super::layout::{csrf_field, redirect_with_flash, respond};
+use super::layout::{AdminFrame, csrf_field, redirect_with_flash};
 use crate::db::lead_changes;
 use crate::domain::LeadStatus;
 use crate::error::AppError;
@@ -26,6 +26,7 @@ pub struct BulkForm {
 }
 
 pub async fn apply(
+    frame: AdminFrame,
     req: HttpRequest,
     state: web::Data<AppState>,
     staff: Staff,
@@ -71,7 +72,7 @@ pub async fn apply(
                 " " a href="/admin/leads" { "Cancel" }
             }
         };
-        return Ok(respond(&state, &req, "Confirm deletion", &staff, content));
+        return Ok(frame.page("Confirm deletion").render(content));
     }
     let deleted = lead_changes::delete(&state.db, &form.ids, actor).await?;
     Ok(redirect_with_flash(

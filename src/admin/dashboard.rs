@@ -1,22 +1,17 @@
 //! `GET /admin`: counts by status, conversion rate, and leads per day over 30 and 90 days.
 
-use actix_web::{HttpRequest, HttpResponse, web};
+use actix_web::{HttpResponse, web};
 use chrono::{Days, NaiveDate, Utc};
 use maud::html;
 
 use super::charts::daily_bars;
-use super::guard::Staff;
-use super::layout::respond;
+use super::layout::AdminFrame;
 use crate::db::lead_queries;
 use crate::domain::LeadStatus;
 use crate::error::AppError;
 use crate::state::AppState;
 
-pub async fn show(
-    req: HttpRequest,
-    state: web::Data<AppState>,
-    staff: Staff,
-) -> Result<HttpResponse, AppError> {
+pub async fn show(frame: AdminFrame, state: web::Data<AppState>) -> Result<HttpResponse, AppError> {
     let by_status = lead_queries::count_by_status(&state.db).await?;
     let count = |status: LeadStatus| {
         by_status
@@ -58,5 +53,5 @@ pub async fn show(
         h2 { "Last 90 days" }
         (daily_bars("Leads per day, last 90 days", since_90, today, &per_day))
     };
-    Ok(respond(&state, &req, "Dashboard", &staff, content))
+    Ok(frame.page("Dashboard").render(content))
 }

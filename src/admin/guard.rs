@@ -16,7 +16,8 @@ use serde::Deserialize;
 use serde::de::DeserializeOwned;
 
 use super::session::{SESSION_COOKIE, read_private, token_hash};
-use crate::db::staff::{self, StaffUser};
+use crate::db::staff::StaffUser;
+use crate::db::staff_sessions;
 use crate::error::AppError;
 use crate::forwarded::{self, TrustedProxies, is_https};
 use crate::state::AppState;
@@ -81,7 +82,7 @@ async fn current_staff(req: &HttpRequest, state: &AppState) -> Result<Option<Sta
         return Ok(None);
     };
     let hash = token_hash(&token);
-    let Some(session) = staff::find_session(&state.db, &hash).await? else {
+    let Some(session) = staff_sessions::find_session(&state.db, &hash).await? else {
         return Ok(None);
     };
     let settings = &state.settings.admin;
@@ -92,11 +93,11 @@ async fn current_staff(req: &HttpRequest, state: &AppState) -> Result<Option<Sta
         || now - session.last_seen_at > idle
         || now - session.created_at > absolute
     {
-        staff::delete_session(&state.db, &hash).await?;
+        staff_sessions::delete_session(&state.db, &hash).await?;
         return Ok(None);
     }
     if (now - session.last_seen_at).num_seconds() > TOUCH_EVERY_SECS {
-        staff::touch_session(&state.db, &hash).await?;
+        staff_sessions::touch_session(&state.db, &hash).await?;
     }
     Ok(Some(Staff {
         user: session.user,

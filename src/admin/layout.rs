@@ -1,7 +1,11 @@
-//! The staff pages' frame: navigation, the flash message, the logout form (a POST with the CSRF token).
+//! The staff pages' frame: navigation, the flash message, the logout form (a POST with the CSRF token),
+//! built per request by the [`AdminFrame`] extractor.
 
+use std::future::{Ready, ready};
+
+use actix_web::dev::Payload;
 use actix_web::http::StatusCode;
-use actix_web::{HttpRequest, HttpResponse};
+use actix_web::{FromRequest, HttpMessage, HttpRequest, HttpResponse, web};
 use maud::{Markup, html};
 
 use super::guard::Staff;
@@ -10,7 +14,72 @@ use crate::state::AppState;
 use crate::views::html_response;
 use crate::views::layout::Page;
 
-pub fn admin_page(
+/// The staff pages' frame for one request, taken as an extractor: who is signed in (if anyone) and the
+/// one-shot flash message. A handler builds its page with
+/// `frame.page("Leads").render(content)` (200, showing and clearing the flash) or
+/// `frame.page("Add a lead").status(StatusCode::UNPROCESSABLE_ENTITY).render(content)`.
+pub struct AdminFrame {
+    staff: Option<Staff>,
+    flash: Option<String>,
+}
+
+impl FromRequest for AdminFrame {
+    type Error = actix_web::Error;
+    type Future = Ready<Result<Self, Self::Error>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        let flash = req
+            .app_data::<web::Data<AppState>>()
+            .and_then(|state| read_private(req, &state.session_key, FLASH_COOKIE));
+        ready(Ok(AdminFrame {
+            staff: req.extensions().get::<Staff>().cloned(),
+            flash,
+        }))
+    }
+}
+
+impl AdminFrame {
+    pub fn page<'a>(&'a self, title: &'a str) -> AdminPage<'a> {
+        AdminPage {
+            frame: self,
+            title,
+            status: StatusCode::OK,
+        }
+    }
+}
+
+/// One staff page being built; see [`AdminFrame`].
+#[must_use = "render the page"]
+pub struct AdminPage<'a> {
+    frame: &'a AdminFrame,
+    title: &'a str,
+    status: StatusCode,
+}
+
+impl AdminPage<'_> {
+    /// Answers with another status (a form again with its problems: 422, 409…). The flash message waits
+    /// for the next full page.
+    pub fn status(mut self, status: StatusCode) -> Self {
+        self.status = status;
+        self
+    }
+
+    pub fn render(self, content: Markup) -> HttpResponse {
+        let flash = self
+            .frame
+            .flash
+            .as_deref()
+            .filter(|_| self.status == StatusCode::OK);
+        let page = frame_markup(self.title, self.frame.staff.as_ref(), flash, content);
+        let mut response = html_response(self.status, page);
+        if flash.is_some() {
+            let _ = response.add_cookie(&removal_cookie(FLASH_COOKIE));
+        }
+        response
+    }
+}
+
+fn frame_markup(
     title: &str,
     staff: Option<&Staff>,
     flash: Option<&str>,
@@ -63,29 +132,4 @@ pub fn redirect_with_flash(
             secure,
         ))
         .finish()
-}
-
-/// Reads the one-shot message (the caller's response must clear it with [`clear_flash`]).
-pub fn take_flash(state: &AppState, req: &HttpRequest) -> Option<String> {
-    read_private(req, &state.session_key, FLASH_COOKIE)
-}
-
-pub fn clear_flash(mut response: HttpResponse, had_flash: bool) -> HttpResponse {
-    if had_flash {
-        let _ = response.add_cookie(&removal_cookie(FLASH_COOKIE));
-    }
-    response
-}
-
-/// A complete admin page response, consuming any flash message.
-pub fn respond(
-    state: &AppState,
-    req: &HttpRequest,
-    title: &str,
-    staff: &Staff,
-    content: Markup,
-) -> HttpResponse {
-    let flash = take_flash(state, req);
-    let page = admin_page(title, Some(staff), flash.as_deref(), content);
-    clear_flash(html_response(StatusCode::OK, page), flash.is_some())
 }

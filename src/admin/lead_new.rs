@@ -8,26 +8,24 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use maud::{Markup, html};
 
 use super::guard::{CsrfForm, Staff};
-use super::layout::{admin_page, csrf_field, redirect_with_flash, respond};
+use super::layout::{AdminFrame, csrf_field, redirect_with_flash};
 use crate::db::leads::{self, AddedBy};
 use crate::domain::{FieldErrors, LeadFormValues};
 use crate::error::AppError;
 use crate::state::AppState;
-use crate::views::html_response;
 use crate::views::lead_form::{LeadFormView, new_form_token};
 
-pub async fn show(req: HttpRequest, state: web::Data<AppState>, staff: Staff) -> HttpResponse {
+const TITLE: &str = "Add a lead";
+
+pub async fn show(frame: AdminFrame, staff: Staff) -> HttpResponse {
     let values = LeadFormValues::fresh(new_form_token());
-    respond(
-        &state,
-        &req,
-        "Add a lead",
-        &staff,
-        form(&values, &FieldErrors::default(), &staff),
-    )
+    frame
+        .page(TITLE)
+        .render(form(&values, &FieldErrors::default(), &staff))
 }
 
 pub async fn create(
+    frame: AdminFrame,
     req: HttpRequest,
     state: web::Data<AppState>,
     staff: Staff,
@@ -37,13 +35,10 @@ pub async fn create(
     let lead = match values.validate() {
         Ok(lead) => lead,
         Err(errors) => {
-            let page = admin_page(
-                "Add a lead",
-                Some(&staff),
-                None,
-                form(&values, &errors, &staff),
-            );
-            return Ok(html_response(StatusCode::UNPROCESSABLE_ENTITY, page));
+            return Ok(frame
+                .page(TITLE)
+                .status(StatusCode::UNPROCESSABLE_ENTITY)
+                .render(form(&values, &errors, &staff)));
         }
     };
     let stored = leads::insert(&state.db, &lead, AddedBy::Staff(&staff.user.email)).await?;
@@ -59,7 +54,7 @@ fn form(values: &LeadFormValues, errors: &FieldErrors, staff: &Staff) -> Markup 
     let inner =
         LeadFormView { values, errors }.render_with_action("/admin/leads/new", csrf_field(staff));
     html! {
-        h1 { "Add a lead" }
+        h1 { (TITLE) }
         p { "For enquiries that came by phone, email or in person. Tick consent only if they agreed to marketing emails." }
         (inner)
     }

@@ -7,15 +7,14 @@ use maud::{Markup, html};
 use serde::Deserialize;
 
 use super::guard::{CsrfForm, Staff};
-use super::layout::{admin_page, csrf_field, redirect_with_flash, respond};
+use super::layout::{AdminFrame, csrf_field, redirect_with_flash};
 use crate::db::lead_changes::{self, EditOutcome, LeadEdit};
 use crate::db::lead_events::{self, LeadEvent};
 use crate::db::leads::{self, Lead};
-use crate::domain::LeadStatus;
+use crate::domain::{LeadField, LeadStatus};
 use crate::error::AppError;
 use crate::state::AppState;
 use crate::views::contact_links::{mailto_href, tel_href};
-use crate::views::html_response;
 
 const NOTES_MAX: usize = 5000;
 
@@ -33,7 +32,7 @@ async fn load(state: &AppState, id: i64) -> Result<Lead, AppError> {
 }
 
 pub async fn show(
-    req: HttpRequest,
+    frame: AdminFrame,
     state: web::Data<AppState>,
     staff: Staff,
     id: web::Path<i64>,
@@ -41,10 +40,11 @@ pub async fn show(
     let lead = load(&state, *id).await?;
     let history = lead_events::history(&state.db, lead.id).await?;
     let content = detail(&lead, &history, &staff, None, None);
-    Ok(respond(&state, &req, &lead.name, &staff, content))
+    Ok(frame.page(&lead.name).render(content))
 }
 
 pub async fn edit(
+    frame: AdminFrame,
     req: HttpRequest,
     state: web::Data<AppState>,
     staff: Staff,
@@ -64,6 +64,7 @@ pub async fn edit(
         Ok(status) => status,
         Err(problem) => {
             return form_again(
+                &frame,
                 &state,
                 &staff,
                 lead,
@@ -94,6 +95,7 @@ pub async fn edit(
                            your notes are kept in the form — review and save again.";
             let current = load(&state, lead.id).await?;
             form_again(
+                &frame,
                 &state,
                 &staff,
                 current,
@@ -108,6 +110,7 @@ pub async fn edit(
 
 /// The lead page again, with `problem` above the edit form and the notes as the staff member typed them.
 async fn form_again(
+    frame: &AdminFrame,
     state: &AppState,
     staff: &Staff,
     lead: Lead,
@@ -116,17 +119,17 @@ async fn form_again(
     status: StatusCode,
 ) -> Result<HttpResponse, AppError> {
     let history = lead_events::history(&state.db, lead.id).await?;
-    let page = admin_page(
-        &lead.name,
-        Some(staff),
-        None,
-        detail(&lead, &history, staff, Some(problem), Some(notes)),
-    );
-    Ok(html_response(status, page))
+    Ok(frame.page(&lead.name).status(status).render(detail(
+        &lead,
+        &history,
+        staff,
+        Some(problem),
+        Some(notes),
+    )))
 }
 
 pub async fn confirm_delete(
-    req: HttpRequest,
+    frame: AdminFrame,
     state: web::Data<AppState>,
     staff: Staff,
     id: web::Path<i64>,
@@ -141,7 +144,7 @@ pub async fn confirm_delete(
             " " a href={ "/admin/leads/" (lead.id) } { "Cancel" }
         }
     };
-    Ok(respond(&state, &req, "Delete lead", &staff, content))
+    Ok(frame.page("Delete lead").render(content))
 }
 
 pub async fn delete(
@@ -170,21 +173,12 @@ fn detail(
     error: Option<&str>,
     notes: Option<&str>,
 ) -> Markup {
-    let interest = lead.interest.label();
     html! {
         p { a href="/admin/leads" { "← All leads" } }
         h1 data-testid="lead-name" { (lead.name) }
         dl.lead-details {
-            dt { "Email" } dd { a href=(mailto_href(&lead.email)) { (lead.email) } }
-            dt { "Phone" } dd {
-                @if lead.phone.is_empty() { "—" }
-                @else if let Some(href) = tel_href(&lead.phone) { a href=(href) { (lead.phone) } }
-                @else { (lead.phone) }
-            }
-            dt { "Interest" } dd { (interest) }
-            dt { "Message" } dd.message { @if lead.message.is_empty() { "—" } @else { (lead.message) } }
-            dt { "Marketing consent" } dd {
-                @if let Some(at) = lead.consent_at { "yes, given " (at.format("%Y-%m-%d %H:%M UTC")) } @else { "no" }
+            @for field in LeadField::ALL.into_iter().filter(|f| *f != LeadField::Name) {
+                dt { (field.staff_label()) } dd.message[field == LeadField::Message] { (field_value(lead, field)) }
             }
             dt { "Received" } dd { (lead.created_at.format("%Y-%m-%d %H:%M UTC")) }
         }
@@ -217,5 +211,24 @@ fn detail(
                 li { time { (lead.created_at.format("%Y-%m-%d %H:%M")) } " · received through the website form" }
             }
         }
+    }
+}
+
+/// How each field reads on the lead page: addresses and numbers as links, choices by their label, empty
+/// values as a dash.
+fn field_value(lead: &Lead, field: LeadField) -> Markup {
+    let dash = |value: &str| html! { @if value.is_empty() { "—" } @else { (value) } };
+    match field {
+        LeadField::Name => html! { (lead.name) },
+        LeadField::Email => html! { a href=(mailto_href(&lead.email)) { (lead.email) } },
+        LeadField::Phone => match tel_href(&lead.phone) {
+            Some(href) if !lead.phone.is_empty() => html! { a href=(href) { (lead.phone) } },
+            _ => dash(&lead.phone),
+        },
+        LeadField::Interest => html! { (lead.interest.label()) },
+        LeadField::Message => dash(&lead.message),
+        LeadField::Consent => html! {
+            @if let Some(at) = lead.consent_at { "yes, given " (at.format("%Y-%m-%d %H:%M UTC")) } @else { "no" }
+        },
     }
 }

@@ -1,10 +1,10 @@
 //! `GET /admin/leads`: search, filters, sortable columns, keyset pages of 50, bulk actions.
 
-use actix_web::{HttpRequest, HttpResponse, web};
+use actix_web::{HttpResponse, web};
 use maud::{Markup, html};
 
 use super::guard::Staff;
-use super::layout::{csrf_field, respond};
+use super::layout::{AdminFrame, csrf_field};
 use super::list_params::{ListQuery, query_string};
 use crate::db::lead_queries::{self, Cursor, LeadFilter, PagePlan, Sort, SortKey};
 use crate::db::leads::Lead;
@@ -17,7 +17,7 @@ const PAGE_SIZE: i64 = 50;
 const COUNT_CAP: i64 = 10_000;
 
 pub async fn show(
-    req: HttpRequest,
+    frame: AdminFrame,
     state: web::Data<AppState>,
     staff: Staff,
     query: web::Query<ListQuery>,
@@ -83,7 +83,7 @@ pub async fn show(
             }
         }
     };
-    Ok(respond(&state, &req, "Leads", &staff, content))
+    Ok(frame.page("Leads").render(content))
 }
 
 fn filter_form(filter: &LeadFilter, sort: Sort) -> Markup {

@@ -7,17 +7,16 @@ use maud::{Markup, html};
 use serde::Deserialize;
 
 use super::guard::{CsrfForm, Staff};
-use super::layout::{admin_page, redirect_with_flash};
+use super::layout::{AdminFrame, redirect_with_flash};
 use super::session::{
     DEVICE_COOKIE, SESSION_COOKIE, private_cookie, random_token, read_private, removal_cookie,
     token_hash,
 };
 use crate::db::login_attempts::{self, LoginAttempt};
-use crate::db::staff;
+use crate::db::{staff, staff_sessions};
 use crate::error::AppError;
 use crate::forwarded::{client_ip, is_https};
 use crate::state::AppState;
-use crate::views::html_response;
 
 #[derive(Deserialize)]
 pub struct NextQuery {
@@ -33,11 +32,14 @@ pub struct LoginForm {
     next: Option<String>,
 }
 
-pub async fn show(query: web::Query<NextQuery>) -> HttpResponse {
-    html_response(StatusCode::OK, login_page(None, "", query.next.as_deref()))
+pub async fn show(frame: AdminFrame, query: web::Query<NextQuery>) -> HttpResponse {
+    frame
+        .page(SIGN_IN)
+        .render(login_form(None, "", query.next.as_deref()))
 }
 
 pub async fn submit(
+    frame: AdminFrame,
     req: HttpRequest,
     state: web::Data<AppState>,
     form: web::Form<LoginForm>,
@@ -49,7 +51,7 @@ pub async fn submit(
         .unwrap_or_default();
     if email.chars().count() > MAX_EMAIL_CHARS {
         security_event("sign-in failed", "email too long", "", &ip);
-        return Ok(not_signed_in(&email, form.next.as_deref()));
+        return Ok(not_signed_in(&frame, &email, form.next.as_deref()));
     }
     let known_device = read_private(&req, &state.session_key, DEVICE_COOKIE)
         .is_some_and(|remembered| remembered == email);
@@ -62,10 +64,10 @@ pub async fn submit(
             "Too many failed sign-ins. Try again in {} minute(s).",
             retry_after.div_ceil(60)
         );
-        let mut response = html_response(
-            StatusCode::TOO_MANY_REQUESTS,
-            login_page(Some(&message), &email, form.next.as_deref()),
-        );
+        let mut response = frame
+            .page(SIGN_IN)
+            .status(StatusCode::TOO_MANY_REQUESTS)
+            .render(login_form(Some(&message), &email, form.next.as_deref()));
         response.headers_mut().insert(
             actix_web::http::header::RETRY_AFTER,
             actix_web::http::header::HeaderValue::from(retry_after),
@@ -89,11 +91,12 @@ pub async fn submit(
     };
     let Some(user) = user.filter(|u| password_ok && !u.disabled) else {
         security_event("sign-in failed", "wrong email or password", &email, &ip);
-        return Ok(not_signed_in(&email, form.next.as_deref()));
+        return Ok(not_signed_in(&frame, &email, form.next.as_deref()));
     };
     login_attempts::succeeded(&state.db, &attempt).await?;
     let token = random_token();
-    staff::create_session(&state.db, &token_hash(&token), user.id, &random_token()).await?;
+    staff_sessions::create_session(&state.db, &token_hash(&token), user.id, &random_token())
+        .await?;
     tracing::info!(event = "security", outcome = "ok", staff_user_id = user.id, client_ip = %ip, "staff sign-in");
     let secure = is_https(&req, &state.settings.server.trusted_proxies);
     let mut device = private_cookie(&state.session_key, DEVICE_COOKIE, email, secure);
@@ -166,7 +169,7 @@ pub async fn logout(
     staff_member: Staff,
     _form: CsrfForm<serde::de::IgnoredAny>,
 ) -> Result<HttpResponse, AppError> {
-    staff::delete_session(&state.db, &staff_member.session_hash).await?;
+    staff_sessions::delete_session(&state.db, &staff_member.session_hash).await?;
     let mut response = redirect_with_flash(&state, &req, "/admin/login", "You are signed out.");
     let _ = response.add_cookie(&removal_cookie(SESSION_COOKIE));
     Ok(response)
@@ -178,14 +181,18 @@ const KNOWN_DEVICE_DAYS: i64 = 180;
 /// Longer than any stored address (the column holds 254): refused before it reaches the database.
 const MAX_EMAIL_CHARS: usize = 254;
 
-fn not_signed_in(email: &str, next: Option<&str>) -> HttpResponse {
-    let page = login_page(
-        Some("That email and password do not match an active account."),
-        email,
-        next,
-    );
-    html_response(StatusCode::UNAUTHORIZED, page)
+fn not_signed_in(frame: &AdminFrame, email: &str, next: Option<&str>) -> HttpResponse {
+    frame
+        .page(SIGN_IN)
+        .status(StatusCode::UNAUTHORIZED)
+        .render(login_form(
+            Some("That email and password do not match an active account."),
+            email,
+            next,
+        ))
 }
+
+const SIGN_IN: &str = "Staff sign-in";
 
 /// Only local admin paths that fit a `Location` header as they are: never an open redirect, never a 500.
 fn safe_next(next: Option<&str>) -> &str {
@@ -202,12 +209,8 @@ fn safe_next(next: Option<&str>) -> &str {
     }
 }
 
-fn login_page(error: Option<&str>, email: &str, next: Option<&str>) -> Markup {
-    admin_page(
-        "Staff sign-in",
-        None,
-        None,
-        html! {
+fn login_form(error: Option<&str>, email: &str, next: Option<&str>) -> Markup {
+    html! {
             section.login-card {
                 h1 { "Staff sign-in" }
                 @if let Some(error) = error {
@@ -226,8 +229,7 @@ fn login_page(error: Option<&str>, email: &str, next: Option<&str>) -> Markup {
                     button.button.button--primary type="submit" { "Sign in" }
                 }
             }
-        },
-    )
+    }
 }
 
 #[cfg(test)]

@@ -11,7 +11,7 @@ use rand::RngCore;
 use sha2::{Digest, Sha256};
 
 use crate::config::AdminSettings;
-use crate::db::{DbPool, staff};
+use crate::db::{DbPool, app_secrets};
 
 pub const SESSION_COOKIE: &str = "rr_staff";
 pub const FLASH_COOKIE: &str = "rr_flash";
@@ -22,7 +22,7 @@ const KEY_SECRET_NAME: &str = "session_key";
 /// The cookie key: from `admin.session_key`, else generated once and stored in the database.
 pub async fn load_key(settings: &AdminSettings, db: &DbPool) -> anyhow::Result<Key> {
     let encoded = if settings.session_key.is_empty() {
-        staff::secret_or_insert(db, KEY_SECRET_NAME, || {
+        app_secrets::secret_or_insert(db, KEY_SECRET_NAME, || {
             STANDARD.encode(random_bytes::<64>())
         })
         .await?

@@ -8,14 +8,13 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use maud::{Markup, html};
 use serde::Deserialize;
 
-use super::layout::{admin_page, redirect_with_flash};
+use super::layout::{AdminFrame, redirect_with_flash};
 use super::passwords;
 use super::session::{random_token, token_hash};
 use crate::config::AdminSettings;
-use crate::db::{DbPool, staff};
+use crate::db::{DbPool, app_secrets, staff};
 use crate::error::AppError;
 use crate::state::AppState;
-use crate::views::html_response;
 
 const SETUP_SECRET: &str = "setup_token";
 
@@ -26,15 +25,15 @@ pub async fn announce_if_needed(db: &DbPool, settings: &AdminSettings) -> anyhow
         return Ok(());
     }
     let ttl = ttl(settings);
-    if let Some((stale, created)) = staff::get_secret_created(db, SETUP_SECRET).await?
+    if let Some((stale, created)) = app_secrets::get_secret_created(db, SETUP_SECRET).await?
         && created + ttl <= staff::now()
     {
-        staff::take_secret(db, SETUP_SECRET, &stale).await?;
+        app_secrets::take_secret(db, SETUP_SECRET, &stale).await?;
     }
     let token = random_token();
     let ours = token_hash(&token);
-    let stored = staff::secret_or_insert(db, SETUP_SECRET, || ours.clone()).await?;
-    let expires_at = staff::get_secret_created(db, SETUP_SECRET)
+    let stored = app_secrets::secret_or_insert(db, SETUP_SECRET, || ours.clone()).await?;
+    let expires_at = app_secrets::get_secret_created(db, SETUP_SECRET)
         .await?
         .map(|(_, created)| (created + ttl).and_utc().to_rfc3339());
     if stored == ours {
@@ -82,7 +81,7 @@ async fn token_is_valid(state: &AppState, token: &str) -> Result<bool, AppError>
         return Ok(false);
     }
     let ttl = ttl(&state.settings.admin);
-    Ok(staff::get_secret_created(db, SETUP_SECRET)
+    Ok(app_secrets::get_secret_created(db, SETUP_SECRET)
         .await?
         .is_some_and(|(stored, created)| {
             stored == token_hash(token) && created + ttl > staff::now()
@@ -90,26 +89,27 @@ async fn token_is_valid(state: &AppState, token: &str) -> Result<bool, AppError>
 }
 
 pub async fn show(
+    frame: AdminFrame,
     state: web::Data<AppState>,
     query: web::Query<TokenQuery>,
 ) -> Result<HttpResponse, AppError> {
     if !token_is_valid(&state, &query.token).await? {
-        return Ok(html_response(StatusCode::NOT_FOUND, invalid_page()));
+        return Ok(invalid_link(&frame, StatusCode::NOT_FOUND));
     }
-    Ok(html_response(
-        StatusCode::OK,
-        setup_page(&query.token, "", "", None),
-    ))
+    Ok(frame
+        .page(SETUP_TITLE)
+        .render(setup_form(&query.token, "", "", None)))
 }
 
 pub async fn submit(
+    frame: AdminFrame,
     req: HttpRequest,
     state: web::Data<AppState>,
     form: web::Form<SetupForm>,
 ) -> Result<HttpResponse, AppError> {
     let form = form.into_inner();
     if !token_is_valid(&state, &form.token).await? {
-        return Ok(html_response(StatusCode::NOT_FOUND, invalid_page()));
+        return Ok(invalid_link(&frame, StatusCode::NOT_FOUND));
     }
     let email = form.email.trim().to_lowercase();
     let name = form.display_name.trim().to_owned();
@@ -121,19 +121,19 @@ pub async fn submit(
         passwords::check_policy(&form.password).err()
     };
     if let Some(problem) = problem {
-        return Ok(html_response(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            setup_page(&form.token, &email, &name, Some(&problem)),
-        ));
+        return Ok(frame
+            .page(SETUP_TITLE)
+            .status(StatusCode::UNPROCESSABLE_ENTITY)
+            .render(setup_form(&form.token, &email, &name, Some(&problem))));
     }
     // Consuming the token first makes a double submit create one account, not two.
-    if !staff::take_secret(&state.db, SETUP_SECRET, &token_hash(&form.token)).await? {
-        return Ok(html_response(StatusCode::NOT_FOUND, invalid_page()));
+    if !app_secrets::take_secret(&state.db, SETUP_SECRET, &token_hash(&form.token)).await? {
+        return Ok(invalid_link(&frame, StatusCode::NOT_FOUND));
     }
     let hash = state.password_checks.hash(form.password).await?;
     if !staff::create_user(&state.db, &email, &name, &hash).await? {
         // An operator ran `staff add` with this address meanwhile: that account and its password stand.
-        return Ok(html_response(StatusCode::CONFLICT, invalid_page()));
+        return Ok(invalid_link(&frame, StatusCode::CONFLICT));
     }
     tracing::info!("first staff account created through the setup link");
     Ok(redirect_with_flash(
@@ -144,24 +144,17 @@ pub async fn submit(
     ))
 }
 
-fn invalid_page() -> Markup {
-    admin_page(
-        "Setup link not valid",
-        None,
-        None,
-        html! {
-            h1 { "This setup link is not valid" }
-            p { "It has been used already, it has expired, or a staff account exists. Restart the service for a fresh link, sign in at " a href="/admin/login" { "/admin/login" } ", or ask an operator to run " code { "ritual-roast staff add" } "." }
-        },
-    )
+fn invalid_link(frame: &AdminFrame, status: StatusCode) -> HttpResponse {
+    frame.page("Setup link not valid").status(status).render(html! {
+        h1 { "This setup link is not valid" }
+        p { "It has been used already, it has expired, or a staff account exists. Restart the service for a fresh link, sign in at " a href="/admin/login" { "/admin/login" } ", or ask an operator to run " code { "ritual-roast staff add" } "." }
+    })
 }
 
-fn setup_page(token: &str, email: &str, name: &str, error: Option<&str>) -> Markup {
-    admin_page(
-        "Create the first staff account",
-        None,
-        None,
-        html! {
+const SETUP_TITLE: &str = "Create the first staff account";
+
+fn setup_form(token: &str, email: &str, name: &str, error: Option<&str>) -> Markup {
+    html! {
             section.login-card {
                 h1 { "Create the first staff account" }
                 @if let Some(error) = error { div.notice.notice--error role="alert" { (error) } }
@@ -176,6 +169,5 @@ fn setup_page(token: &str, email: &str, name: &str, error: Option<&str>) -> Mark
                     button.button.button--primary type="submit" { "Create account" }
                 }
             }
-        },
-    )
+    }
 }

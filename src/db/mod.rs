@@ -4,6 +4,7 @@
 //! dialects really differ (locks, `RETURNING`), the difference is fenced into one `match` on [`DbPool`].
 //! Model functions return [`DbResult`]; views receive data, never a pool.
 
+pub mod app_secrets;
 pub mod credentials;
 pub mod lead_changes;
 mod lead_columns;
@@ -16,6 +17,7 @@ mod mysql;
 pub mod schema;
 mod sqlite;
 pub mod staff;
+pub mod staff_sessions;
 
 use std::sync::LazyLock;
 use std::sync::atomic::{AtomicU64, Ordering};

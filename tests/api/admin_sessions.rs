@@ -7,7 +7,9 @@ use diesel_async::RunQueryDsl;
 use ritual_roast::db::DbResult;
 use ritual_roast::db::schema::staff_sessions;
 
-use crate::helpers::{TestApp, spawn_app, spawn_app_with};
+use crate::helpers::{
+    STAFF_EMAIL, STAFF_PASSWORD, TestApp, assert_is_redirect_to, spawn_app, spawn_app_with,
+};
 
 /// Moves every session's creation and last use into the past, as if time had passed.
 async fn age_sessions(app: &TestApp, created_ago: Duration, last_seen_ago: Duration) {
@@ -121,4 +123,24 @@ async fn both_expiries_follow_the_configuration() {
         303
     );
     expires_between(&app, (m(58), m(0)), (m(62), m(0)), "absolute 1 h").await;
+}
+
+#[actix_web::test]
+async fn signing_out_says_so_on_the_sign_in_page_and_not_after_the_next_sign_in() {
+    let app = spawn_app().await;
+    app.signed_in().await;
+    let logout = app.admin_post("/admin/logout", &[]).await;
+    assert_is_redirect_to(&logout, "/admin/login");
+    let login_page = app.get("/admin/login").await.text().await.unwrap();
+    assert!(
+        login_page.contains("You are signed out."),
+        "the sign-in page the staff member lands on confirms it"
+    );
+    let again = app.login(STAFF_EMAIL, STAFF_PASSWORD).await;
+    assert_is_redirect_to(&again, "/admin");
+    let dashboard = app.get("/admin").await.text().await.unwrap();
+    assert!(
+        !dashboard.contains("You are signed out."),
+        "a stale sign-out message must not greet the next session"
+    );
 }

@@ -208,10 +208,10 @@ async fn staff_change_their_password_only_to_a_strong_one_and_are_signed_out_eve
 async fn the_setup_link_stops_working_when_it_expires() {
     let app = spawn_app_with(&[("RR_ADMIN__SETUP_TOKEN_TTL_MINS", "0")]).await;
     let token = "expired-token-for-the-test";
-    ritual_roast::db::staff::take_secret(
+    ritual_roast::db::app_secrets::take_secret(
         &app.db,
         "setup_token",
-        &ritual_roast::db::staff::get_secret(&app.db, "setup_token")
+        &ritual_roast::db::app_secrets::get_secret(&app.db, "setup_token")
             .await
             .unwrap()
             .unwrap(),
@@ -219,7 +219,7 @@ async fn the_setup_link_stops_working_when_it_expires() {
     .await
     .unwrap();
     let hash = ritual_roast::admin::session::token_hash(token);
-    ritual_roast::db::staff::secret_or_insert(&app.db, "setup_token", || hash.clone())
+    ritual_roast::db::app_secrets::secret_or_insert(&app.db, "setup_token", || hash.clone())
         .await
         .unwrap();
     let page = app.get(&format!("/admin/setup?token={token}")).await;
