@@ -81,49 +81,60 @@ pub async fn create_user(
     })
 }
 
-/// Sets a new password hash and signs the user out everywhere, in one transaction: a password is never
-/// changed while the sessions it should have ended live on. `Ok(false)` when no such user.
+/// Sets a new password hash and signs the user out everywhere. `Ok(false)` when no such user.
 pub async fn set_password(pool: &DbPool, email: &str, password_hash: &str) -> DbResult<bool> {
-    let now = now();
-    db_run!(pool, |conn| {
-        conn.transaction::<_, DbError, _>(async |conn| {
-            let updated = diesel::update(staff_users::table.filter(staff_users::email.eq(email)))
-                .set((
-                    staff_users::password_hash.eq(password_hash),
-                    staff_users::updated_at.eq(now),
-                ))
-                .execute(conn)
-                .await?;
-            if updated > 0 {
-                let user_ids = staff_users::table
-                    .filter(staff_users::email.eq(email))
-                    .select(staff_users::id);
-                diesel::delete(
-                    staff_sessions::table.filter(staff_sessions::staff_user_id.eq_any(user_ids)),
-                )
-                .execute(conn)
-                .await?;
-            }
-            Ok(updated > 0)
-        })
-        .await
-    })
+    change_account(pool, email, AccountChange::Password(password_hash)).await
 }
 
-/// Disables or re-enables a user; disabling signs them out everywhere in the same transaction.
-/// `Ok(false)` when no such user.
+/// Disables or re-enables a user; disabling signs them out everywhere. `Ok(false)` when no such user.
 pub async fn set_disabled(pool: &DbPool, email: &str, disabled: bool) -> DbResult<bool> {
+    change_account(pool, email, AccountChange::Disabled(disabled)).await
+}
+
+#[derive(Clone, Copy)]
+enum AccountChange<'a> {
+    Password(&'a str),
+    Disabled(bool),
+}
+
+impl AccountChange<'_> {
+    fn ends_sessions(self) -> bool {
+        matches!(
+            self,
+            AccountChange::Password(_) | AccountChange::Disabled(true)
+        )
+    }
+}
+
+/// Applies one change to an account and, where it calls for it, ends the account's sessions in the same
+/// transaction: a password is never changed (nor an account disabled) while the sessions it should have
+/// ended live on.
+async fn change_account(pool: &DbPool, email: &str, change: AccountChange<'_>) -> DbResult<bool> {
     let now = now();
     db_run!(pool, |conn| {
         conn.transaction::<_, DbError, _>(async |conn| {
-            let updated = diesel::update(staff_users::table.filter(staff_users::email.eq(email)))
-                .set((
-                    staff_users::disabled.eq(disabled),
-                    staff_users::updated_at.eq(now),
-                ))
-                .execute(conn)
-                .await?;
-            if updated > 0 && disabled {
+            let account = staff_users::table.filter(staff_users::email.eq(email));
+            let updated = match change {
+                AccountChange::Password(hash) => {
+                    diesel::update(account)
+                        .set((
+                            staff_users::password_hash.eq(hash),
+                            staff_users::updated_at.eq(now),
+                        ))
+                        .execute(conn)
+                        .await?
+                }
+                AccountChange::Disabled(disabled) => {
+                    diesel::update(account)
+                        .set((
+                            staff_users::disabled.eq(disabled),
+                            staff_users::updated_at.eq(now),
+                        ))
+                        .execute(conn)
+                        .await?
+                }
+            };
+            if updated > 0 && change.ends_sessions() {
                 let user_ids = staff_users::table
                     .filter(staff_users::email.eq(email))
                     .select(staff_users::id);
