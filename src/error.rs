@@ -2,11 +2,11 @@
 //! to do next, never internals; the cause goes to the log with the request id.
 
 use actix_web::http::StatusCode;
-use actix_web::{HttpResponse, ResponseError};
+use actix_web::{HttpResponse, HttpResponseBuilder, ResponseError};
 use maud::html;
 
 use crate::db::DbError;
-use crate::views::html_builder;
+use crate::views::HTML;
 use crate::views::layout::Page;
 
 #[derive(Debug, thiserror::Error)]
@@ -137,6 +137,30 @@ impl ResponseError for AppError {
     }
 
     fn error_response(&self) -> HttpResponse {
+        let (title, next_step) = self.public_message();
+        let body = Page::new(title).render(html! {
+            main.error-page #main {
+                h1 { (title) }
+                p { (next_step) }
+                p { a href="/" { "Back to the home page" } }
+            }
+        });
+        self.answer().content_type(HTML).body(body.into_string())
+    }
+}
+
+impl AppError {
+    /// The same answer for clients that asked for JSON: `{"error": title, "message": what to do next}`.
+    pub fn json_response(&self) -> HttpResponse {
+        let (title, next_step) = self.public_message();
+        self.answer()
+            .json(serde_json::json!({ "error": title, "message": next_step }))
+    }
+
+    /// Logs the refusal as it deserves and starts its answer: the status, `Retry-After` when the client
+    /// may come back, and a closed connection after a request that ran out of time. Pages that answer an
+    /// error with their own body (a form kept as typed) start from here too.
+    pub fn answer(&self) -> HttpResponseBuilder {
         match self {
             // Load shed on purpose: worth a warning, not an error page in the logs.
             AppError::Busy { what, .. } => tracing::warn!(limit = what, "request shed: busy"),
@@ -146,15 +170,7 @@ impl ResponseError for AppError {
             }
             _ => {}
         }
-        let (title, next_step) = self.public_message();
-        let body = Page::new(title).render(html! {
-            main.error-page #main {
-                h1 { (title) }
-                p { (next_step) }
-                p { a href="/" { "Back to the home page" } }
-            }
-        });
-        let mut response = html_builder(self.status_code());
+        let mut response = HttpResponse::build(self.status_code());
         if let Some(seconds) = self.retry_after_secs() {
             response.insert_header(("Retry-After", seconds.to_string()));
         }
@@ -162,7 +178,7 @@ impl ResponseError for AppError {
             // The rest of the body may still be dripping in: never read another request from it.
             response.force_close();
         }
-        response.body(body.into_string())
+        response
     }
 }
 
@@ -225,8 +241,15 @@ mod tests {
             },
             AppError::DatabaseUnavailable("x".into()),
         ] {
-            let response = error.error_response();
-            assert!(response.headers().contains_key("retry-after"), "{error:?}");
+            let page = error.error_response();
+            assert!(page.headers().contains_key("retry-after"), "{error:?}");
+            let json = error.json_response();
+            assert_eq!(json.status(), page.status());
+            assert_eq!(
+                json.headers().get("retry-after"),
+                page.headers().get("retry-after"),
+                "the JSON answer says when to come back too: {error:?}"
+            );
         }
     }
 

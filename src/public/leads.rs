@@ -3,7 +3,7 @@
 //! every rule passes, and a repeated form token stores nothing new.
 
 use actix_web::http::StatusCode;
-use actix_web::http::header::{self, ContentType};
+use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse, web};
 use futures_util::StreamExt;
 use serde_json::json;
@@ -15,7 +15,7 @@ use crate::domain::form_body;
 use crate::error::AppError;
 use crate::forwarded::client_ip;
 use crate::state::AppState;
-use crate::views::html_response;
+use crate::views::{HTML, html_response};
 
 pub async fn submit(
     req: HttpRequest,
@@ -35,9 +35,9 @@ pub async fn submit(
             StatusCode::UNPROCESSABLE_ENTITY,
             render(&values, &errors),
         )),
-        Ok(Outcome::NotNow(_, error)) if json => Ok(json_error(&error)),
+        Ok(Outcome::NotNow(_, error)) if json => Ok(error.json_response()),
         Ok(Outcome::NotNow(values, error)) => Ok(try_again_later(&values, &error)),
-        Err(error) if json => Ok(json_error(&error)),
+        Err(error) if json => Ok(error.json_response()),
         Err(error) => Err(error),
     }
 }
@@ -90,7 +90,6 @@ async fn accept_lead(
             if error.retry_after_secs().is_none() {
                 return Err(error);
             }
-            tracing::warn!(error = %error, "lead not stored: the database is unavailable");
             return Ok(Outcome::NotNow(Box::new(values), error));
         }
     };
@@ -139,32 +138,14 @@ async fn read_limited(mut payload: web::Payload, limit: usize) -> Result<Vec<u8>
 
 /// The form again, as typed, with a note at the top: 503 with `Retry-After`.
 fn try_again_later(values: &LeadFormValues, error: &AppError) -> HttpResponse {
-    use actix_web::ResponseError;
     let mut errors = crate::domain::FieldErrors::default();
     errors.add_for(
         crate::domain::lead_field::FORM_ERROR_KEY,
         "We could not save your message just now. Please try again in a moment: everything you typed is still here.",
     );
-    let mut response = html_response(error.status_code(), render(values, &errors));
-    if let Some(seconds) = error.retry_after_secs() {
-        response
-            .headers_mut()
-            .insert(header::RETRY_AFTER, header::HeaderValue::from(seconds));
-    }
-    response
-}
-
-fn json_error(error: &AppError) -> HttpResponse {
-    use actix_web::ResponseError;
-    let (title, next_step) = error.public_message();
-    let mut response = HttpResponse::build(error.status_code());
-    if let Some(seconds) = error.retry_after_secs() {
-        response.insert_header((header::RETRY_AFTER, seconds.to_string()));
-    }
-    if error.status_code().is_server_error() {
-        tracing::error!(error = %error, "lead submission failed");
-    }
-    response
-        .insert_header(ContentType::json())
-        .json(json!({ "error": title, "message": next_step }))
+    error
+        .answer()
+        .content_type(HTML)
+        .insert_header((header::CACHE_CONTROL, "no-store"))
+        .body(render(values, &errors).into_string())
 }

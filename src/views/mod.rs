@@ -6,4 +6,4 @@ pub mod layout;
 pub mod lead_form;
 mod response;
 
-pub use response::{html_builder, html_response};
+pub use response::{HTML, html_builder, html_response};

@@ -6,10 +6,13 @@ use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, HttpResponseBuilder};
 use maud::PreEscaped;
 
+/// The content type of every page.
+pub const HTML: &str = "text/html; charset=utf-8";
+
 /// A response builder with the HTML content type set, for answers that add their own headers.
 pub fn html_builder(status: StatusCode) -> HttpResponseBuilder {
     let mut builder = HttpResponse::build(status);
-    builder.content_type("text/html; charset=utf-8");
+    builder.content_type(HTML);
     builder
 }
 

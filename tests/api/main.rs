@@ -2,6 +2,7 @@
 //! client. `RR_TEST_BACKEND=mysql` runs the same tests against MariaDB (see tests/support).
 
 mod admin_access;
+mod admin_csrf;
 mod admin_leads;
 mod admin_list;
 mod admin_sessions;
