@@ -7,12 +7,13 @@ use actix_web::http::StatusCode;
 use maud::{Markup, PreEscaped, html};
 
 use super::content::{COFFEES, LOCATIONS, TESTIMONIALS};
-use super::icons;
 use crate::assets;
 use crate::domain::{FieldErrors, LeadFormValues};
 use crate::views::html_response;
+use crate::views::icons;
 use crate::views::layout::Page;
 use crate::views::lead_form::{LeadFormView, new_form_token};
+use crate::views::site::{site_footer, site_header};
 
 /// A fresh landing page differs between requests only by its form token: it is rendered once, split around
 /// a placeholder token, and each request joins the two halves around a new token.
@@ -66,37 +67,6 @@ pub fn render(values: &LeadFormValues, errors: &FieldErrors) -> Markup {
             }
             (site_footer())
         })
-}
-
-pub fn site_header() -> Markup {
-    html! {
-        header.site-header {
-            div.wrap {
-                a.brand href="/" { (icons::logo()) "Ritual Roast" }
-                nav.site-nav aria-label="Main" {
-                    a href="/#coffees" { "Coffees" }
-                    a href="/#story" { "Our story" }
-                    a href="/#visit" { "Visit" }
-                    a href="/#contact" { "Contact" }
-                }
-            }
-        }
-    }
-}
-
-pub fn site_footer() -> Markup {
-    html! {
-        footer.site-footer {
-            div.wrap {
-                div {
-                    p { strong { "Ritual Roast" } " · small-batch roasters since 2016 · Bristol, UK" }
-                    p { "We use the details you send us only to reply, and for marketing emails only if you say yes. " a href="/privacy" { "Privacy note" } }
-                }
-                div { p { "hello@ritualroast.example" br; "0117 496 0321" } }
-                div { p.credit { "Photo: Rachel Michetti, courtesy of Pikolo Espresso Bar (CC0)." } }
-            }
-        }
-    }
 }
 
 fn hero() -> Markup {

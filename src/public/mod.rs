@@ -3,7 +3,6 @@
 mod assets;
 mod content;
 mod health;
-mod icons;
 mod landing;
 mod leads;
 mod pages;

@@ -4,9 +4,9 @@ use actix_web::HttpResponse;
 use actix_web::http::StatusCode;
 use maud::html;
 
-use super::landing::{site_footer, site_header};
 use crate::views::html_response;
 use crate::views::layout::Page;
+use crate::views::site::{site_footer, site_header};
 
 pub async fn thanks() -> HttpResponse {
     html_response(
