@@ -8,6 +8,7 @@ use maud::html;
 use crate::db::DbError;
 use crate::views::HTML;
 use crate::views::layout::Page;
+use crate::views::site::{site_footer, site_header};
 
 #[derive(Debug, thiserror::Error)]
 pub enum AppError {
@@ -139,11 +140,13 @@ impl ResponseError for AppError {
     fn error_response(&self) -> HttpResponse {
         let (title, next_step) = self.public_message();
         let body = Page::new(title).render(html! {
+            (site_header())
             main.error-page #main {
                 h1 { (title) }
                 p { (next_step) }
                 p { a href="/" { "Back to the home page" } }
             }
+            (site_footer())
         });
         self.answer().content_type(HTML).body(body.into_string())
     }

@@ -8,7 +8,7 @@ use actix_web::HttpRequest;
 use actix_web::http::header;
 
 pub use crate::config::TrustedProxies;
-use crate::config::canonical_ip;
+use crate::config::{Settings, canonical_ip, is_host};
 
 /// The client's address: the TCP peer, unless that peer is a trusted proxy; then the rightmost
 /// `X-Forwarded-For` entry (all header lines together) that is not itself a trusted proxy. Entries left of
@@ -59,6 +59,22 @@ pub fn host(req: &HttpRequest) -> Option<&str> {
         .get(header::HOST)
         .and_then(|v| v.to_str().ok())
         .or_else(|| req.uri().authority().map(|a| a.as_str()))
+}
+
+/// The site's own origin for absolute links (sitemap, link previews): `site.public_url` when configured,
+/// else the scheme and `Host` of this request. A `Host` that is not a plain host name is never echoed
+/// back: such a request gets `http://localhost`.
+pub fn site_origin(req: &HttpRequest, settings: &Settings) -> String {
+    if let Some(configured) = settings.site.public_url.get() {
+        return configured.to_owned();
+    }
+    let scheme = if is_https(req, &settings.server.trusted_proxies) {
+        "https"
+    } else {
+        "http"
+    };
+    let host = host(req).filter(|h| is_host(h)).unwrap_or("localhost");
+    format!("{scheme}://{host}")
 }
 
 fn parse_hop(hop: &str) -> Option<IpAddr> {

@@ -106,4 +106,20 @@
       notice("We could not reach the server. Check your connection and try again.", "error");
     });
   });
+
+  // Links that choose what the enquiry is about ("Start a subscription") preselect it here without a
+  // reload; without JavaScript the server renders the form with the same choice from the link's query.
+  Array.prototype.forEach.call(document.querySelectorAll("a[data-interest]"), function (link) {
+    link.addEventListener("click", function (event) {
+      var select = form.elements.interest;
+      if (!select) return;
+      event.preventDefault();
+      select.value = link.getAttribute("data-interest");
+      check(select);
+      var target = document.getElementById("contact");
+      if (target && target.scrollIntoView) target.scrollIntoView();
+      if (window.history && history.replaceState) history.replaceState(null, "", "#contact");
+      select.focus();
+    });
+  });
 })();

@@ -5,7 +5,7 @@
 
 use std::time::Duration;
 
-use actix_web::body::BoxBody;
+use actix_web::body::{BoxBody, MessageBody};
 use actix_web::dev::{Payload, ServiceRequest, ServiceResponse};
 use actix_web::http::{Method, header};
 use actix_web::middleware::Next;
@@ -37,7 +37,7 @@ pub struct Staff {
 
 pub async fn require_staff(
     req: ServiceRequest,
-    next: Next<BoxBody>,
+    next: Next<impl MessageBody + 'static>,
 ) -> Result<ServiceResponse<BoxBody>, Error> {
     let state = req
         .app_data::<web::Data<AppState>>()

@@ -28,17 +28,21 @@ impl FromRequest for AdminFrame {
     type Future = Ready<Result<Self, Self::Error>>;
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
-        let flash = req
-            .app_data::<web::Data<AppState>>()
-            .and_then(|state| read_private(req, &state.session_key, FLASH_COOKIE));
-        ready(Ok(AdminFrame {
-            staff: req.extensions().get::<Staff>().cloned(),
-            flash,
-        }))
+        ready(Ok(AdminFrame::for_request(req)))
     }
 }
 
 impl AdminFrame {
+    pub fn for_request(req: &HttpRequest) -> Self {
+        let flash = req
+            .app_data::<web::Data<AppState>>()
+            .and_then(|state| read_private(req, &state.session_key, FLASH_COOKIE));
+        AdminFrame {
+            staff: req.extensions().get::<Staff>().cloned(),
+            flash,
+        }
+    }
+
     pub fn page<'a>(&'a self, title: &'a str) -> AdminPage<'a> {
         AdminPage {
             frame: self,
@@ -93,6 +97,7 @@ fn frame_markup(
                     a href="/admin" { "Dashboard" }
                     a href="/admin/leads" { "Leads" }
                     a href="/admin/leads/new" { "Add lead" }
+                    a href="/admin/news" { "News signups" }
                     a href="/admin/account/password" { "Password" }
                 }
                 form.inline method="post" action="/admin/logout" {

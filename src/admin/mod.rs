@@ -13,11 +13,14 @@ mod lead_page;
 mod leads_list;
 mod list_params;
 mod login;
+mod news;
+mod not_found;
 pub mod passwords;
 pub mod session;
 pub mod setup;
 
-use actix_web::middleware::from_fn;
+use actix_web::http::StatusCode;
+use actix_web::middleware::{ErrorHandlers, from_fn};
 use actix_web::web;
 
 /// Every admin route, as (method, path) with `{id}` for ids: the guard test walks this list.
@@ -34,13 +37,16 @@ pub const ROUTES: &[(&str, &str)] = &[
     ("POST", "/admin/leads/{id}/delete"),
     ("POST", "/admin/logout"),
     ("GET", "/admin/account/password"),
+    ("GET", "/admin/news"),
     ("POST", "/admin/account/password"),
 ];
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.service(
         web::scope("/admin")
+            .wrap(ErrorHandlers::new().handler(StatusCode::NOT_FOUND, not_found::framed))
             .wrap(from_fn(guard::require_staff))
+            .default_service(web::to(not_found::unknown_path))
             .route("", web::get().to(dashboard::show))
             .route("/", web::get().to(dashboard::show))
             .route("/login", web::get().to(login::show))
@@ -61,6 +67,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
                 "/leads/{id}/delete",
                 web::get().to(lead_page::confirm_delete),
             )
-            .route("/leads/{id}/delete", web::post().to(lead_page::delete)),
+            .route("/leads/{id}/delete", web::post().to(lead_page::delete))
+            .route("/news", web::get().to(news::list)),
     );
 }

@@ -11,10 +11,12 @@ use serde::Deserialize;
 use crate::sensitive::Sensitive;
 
 mod database;
+mod site;
 mod trusted_proxies;
 
 use database::DatabaseInput;
 pub use database::{Backend, DatabaseSettings, MysqlTarget, SecretRef, TlsMode};
+pub use site::{PublicUrl, SiteSettings, is_host};
 pub use trusted_proxies::{TrustedProxies, canonical_ip};
 
 const DEFAULTS: &str = include_str!("../../config/default.toml");
@@ -42,6 +44,7 @@ pub struct Settings {
     pub leads: LeadSettings,
     pub admin: AdminSettings,
     pub log: LogSettings,
+    pub site: SiteSettings,
 }
 
 /// The settings as written, before the database section is resolved.
@@ -53,6 +56,7 @@ struct SettingsInput {
     leads: LeadSettings,
     admin: AdminSettings,
     log: LogSettings,
+    site: SiteSettings,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -162,6 +166,7 @@ impl Settings {
             leads: input.leads,
             admin: input.admin,
             log: input.log,
+            site: input.site,
         };
         settings.validate()?;
         Ok(settings)

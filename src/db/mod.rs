@@ -14,6 +14,7 @@ pub mod leads;
 pub mod login_attempts;
 mod migrations;
 mod mysql;
+pub mod news_signups;
 pub mod schema;
 mod sqlite;
 pub mod staff;

@@ -71,6 +71,15 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    news_signups (id) {
+        id -> BigInt,
+        email -> Text,
+        consent_at -> Timestamp,
+        created_at -> Timestamp,
+    }
+}
+
 diesel::joinable!(staff_sessions -> staff_users (staff_user_id));
 diesel::allow_tables_to_appear_in_same_query!(
     leads,
@@ -78,5 +87,6 @@ diesel::allow_tables_to_appear_in_same_query!(
     staff_sessions,
     login_attempts,
     app_secrets,
-    lead_events
+    lead_events,
+    news_signups
 );

@@ -12,15 +12,28 @@ const IMMUTABLE: &str = "public, max-age=31536000, immutable";
 const REVALIDATE: &str = "public, max-age=0, must-revalidate";
 
 pub async fn serve(req: HttpRequest, path: web::Path<String>) -> Result<HttpResponse, AppError> {
-    let requested = path.into_inner();
-    let asset = assets::find(&requested).ok_or(AppError::NotFound)?;
+    respond(&req, &path.into_inner())
+}
+
+/// `GET /favicon.ico`: where browsers and feed readers look without being told.
+pub async fn favicon(req: HttpRequest) -> Result<HttpResponse, AppError> {
+    respond(&req, "img/favicon.ico")
+}
+
+/// `GET /apple-touch-icon.png`: what iOS (and many link previews) fetch for a home-screen icon.
+pub async fn apple_touch_icon(req: HttpRequest) -> Result<HttpResponse, AppError> {
+    respond(&req, "img/apple-touch-icon.png")
+}
+
+fn respond(req: &HttpRequest, requested: &str) -> Result<HttpResponse, AppError> {
+    let asset = assets::find(requested).ok_or(AppError::NotFound)?;
     let cache_control = if asset.hashed { IMMUTABLE } else { REVALIDATE };
-    let encoding = preferred_encoding(&req, asset.logical);
+    let encoding = preferred_encoding(req, asset.logical);
     let etag = match encoding {
         Some(enc) => format!("{}-{enc}\"", asset.etag.trim_end_matches('"')),
         None => asset.etag.to_owned(),
     };
-    let not_modified = if_none_match(&req, &etag);
+    let not_modified = if_none_match(req, &etag);
     let mut response = if not_modified {
         HttpResponse::NotModified()
     } else {

@@ -8,6 +8,8 @@ pub struct Coffee {
     pub notes: &'static [&'static str],
     pub roast: &'static str,
     pub price_250g: &'static str,
+    /// Its illustration under `assets/img/` (drawn for the site).
+    pub picture: &'static str,
 }
 
 pub const COFFEES: &[Coffee] = &[
@@ -18,6 +20,7 @@ pub const COFFEES: &[Coffee] = &[
         notes: &["dark chocolate", "cherry", "hazelnut"],
         roast: "Medium",
         price_250g: "£11.50",
+        picture: "img/coffee-house-espresso.svg",
     },
     Coffee {
         name: "Yirgacheffe Konga",
@@ -26,6 +29,7 @@ pub const COFFEES: &[Coffee] = &[
         notes: &["jasmine", "bergamot", "peach"],
         roast: "Light",
         price_250g: "£13.00",
+        picture: "img/coffee-yirgacheffe.svg",
     },
     Coffee {
         name: "Finca La Esperanza",
@@ -34,6 +38,7 @@ pub const COFFEES: &[Coffee] = &[
         notes: &["panela", "red apple", "cacao nib"],
         roast: "Medium-light",
         price_250g: "£12.50",
+        picture: "img/coffee-la-esperanza.svg",
     },
     Coffee {
         name: "Kiambu Peaberry",
@@ -42,6 +47,7 @@ pub const COFFEES: &[Coffee] = &[
         notes: &["blackcurrant", "grapefruit", "molasses"],
         roast: "Light",
         price_250g: "£14.00",
+        picture: "img/coffee-kiambu.svg",
     },
     Coffee {
         name: "Sumatra Night Shift",
@@ -50,6 +56,7 @@ pub const COFFEES: &[Coffee] = &[
         notes: &["cedar", "tamarind", "dark cocoa"],
         roast: "Medium-dark",
         price_250g: "£11.00",
+        picture: "img/coffee-sumatra.svg",
     },
     Coffee {
         name: "Decaf Sugarcane",
@@ -58,29 +65,93 @@ pub const COFFEES: &[Coffee] = &[
         notes: &["toffee", "orange", "milk chocolate"],
         roast: "Medium",
         price_250g: "£11.50",
+        picture: "img/coffee-decaf.svg",
     },
 ];
 
 pub struct Location {
     pub name: &'static str,
-    pub address: &'static str,
-    pub hours: &'static [(&'static str, &'static str)],
+    pub street: &'static str,
+    pub locality: &'static str,
+    pub postcode: &'static str,
+    pub hours: &'static [Opening],
 }
+
+impl Location {
+    /// One line, as on an envelope.
+    pub fn address(&self) -> String {
+        format!("{}, {} {}", self.street, self.locality, self.postcode)
+    }
+}
+
+/// Opening hours for a run of days: `label` for people, `days` (schema.org day names) and 24-hour
+/// `opens`/`closes` for machines.
+pub struct Opening {
+    pub label: &'static str,
+    pub days: &'static [&'static str],
+    pub opens: &'static str,
+    pub closes: &'static str,
+}
+
+impl Opening {
+    /// "7:30–17:00".
+    pub fn hours(&self) -> String {
+        format!(
+            "{}–{}",
+            self.opens.trim_start_matches('0'),
+            self.closes.trim_start_matches('0')
+        )
+    }
+}
+
+const WEEKDAYS: &[&str] = &["Monday", "Tuesday", "Wednesday", "Thursday", "Friday"];
 
 pub const LOCATIONS: &[Location] = &[
     Location {
         name: "The Roastery & Tasting Bar",
-        address: "14 Foundry Lane, Bristol BS1 6QA",
+        street: "14 Foundry Lane",
+        locality: "Bristol",
+        postcode: "BS1 6QA",
         hours: &[
-            ("Mon–Fri", "7:30–17:00"),
-            ("Saturday", "8:30–17:00"),
-            ("Sunday", "9:00–15:00"),
+            Opening {
+                label: "Mon–Fri",
+                days: WEEKDAYS,
+                opens: "07:30",
+                closes: "17:00",
+            },
+            Opening {
+                label: "Saturday",
+                days: &["Saturday"],
+                opens: "08:30",
+                closes: "17:00",
+            },
+            Opening {
+                label: "Sunday",
+                days: &["Sunday"],
+                opens: "09:00",
+                closes: "15:00",
+            },
         ],
     },
     Location {
         name: "Harbourside Kiosk",
-        address: "Unit 3, Wapping Wharf, Bristol BS1 4RH",
-        hours: &[("Mon–Fri", "7:00–15:30"), ("Sat–Sun", "8:00–16:00")],
+        street: "Unit 3, Wapping Wharf",
+        locality: "Bristol",
+        postcode: "BS1 4RH",
+        hours: &[
+            Opening {
+                label: "Mon–Fri",
+                days: WEEKDAYS,
+                opens: "07:00",
+                closes: "15:30",
+            },
+            Opening {
+                label: "Sat–Sun",
+                days: &["Saturday", "Sunday"],
+                opens: "08:00",
+                closes: "16:00",
+            },
+        ],
     },
 ];
 

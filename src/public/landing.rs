@@ -2,47 +2,70 @@
 
 use std::sync::LazyLock;
 
-use actix_web::HttpResponse;
 use actix_web::http::StatusCode;
+use actix_web::{HttpRequest, HttpResponse, web};
 use maud::{Markup, PreEscaped, html};
+use percent_encoding::{NON_ALPHANUMERIC, utf8_percent_encode};
 
-use super::content::{COFFEES, LOCATIONS, TESTIMONIALS};
+use super::content::{COFFEES, LOCATIONS, Location, TESTIMONIALS};
+use super::news::news_signup_form;
+use super::structured_data;
 use crate::assets;
-use crate::domain::{FieldErrors, LeadFormValues};
+use crate::domain::{FieldErrors, Interest, LeadField, LeadFormValues};
+use crate::forwarded::site_origin;
+use crate::state::AppState;
 use crate::views::html_response;
 use crate::views::icons;
 use crate::views::layout::Page;
 use crate::views::lead_form::{LeadFormView, new_form_token};
+use crate::views::prerendered::{ORIGIN_PLACEHOLDER, Prerendered, TOKEN_PLACEHOLDER};
 use crate::views::site::{site_footer, site_header};
 
-/// A fresh landing page differs between requests only by its form token: it is rendered once, split around
-/// a placeholder token, and each request joins the two halves around a new token.
-static FRESH_PAGE: LazyLock<(String, String)> = LazyLock::new(|| {
-    const PLACEHOLDER: &str = "0rrformtokenplaceholder000000000";
-    let values = LeadFormValues::fresh(PLACEHOLDER.to_owned());
-    let page = render(&values, &FieldErrors::default()).into_string();
-    let (before, after) = page
-        .split_once(PLACEHOLDER)
-        .expect("the form renders its token once");
-    (before.to_owned(), after.to_owned())
+/// The fresh landing page, rendered once per preselected interest (none, then each of `Interest::ALL`) with
+/// placeholders for the form token and the site's origin; a request fills them in.
+static FRESH_PAGES: LazyLock<Vec<Prerendered>> = LazyLock::new(|| {
+    let mut choices = vec![None];
+    choices.extend(Interest::ALL.map(Some));
+    choices
+        .into_iter()
+        .map(|interest| {
+            let mut values = LeadFormValues::fresh(TOKEN_PLACEHOLDER.to_owned());
+            if let Some(interest) = interest {
+                values.set(LeadField::Interest, interest.as_str());
+            }
+            Prerendered::new(
+                &render(&values, &FieldErrors::default(), ORIGIN_PLACEHOLDER).into_string(),
+            )
+        })
+        .collect()
 });
 
-pub async fn show() -> HttpResponse {
-    let (before, after) = &*FRESH_PAGE;
-    let token = new_form_token();
-    let mut page = String::with_capacity(before.len() + token.len() + after.len());
-    page.push_str(before);
-    page.push_str(&token);
-    page.push_str(after);
+/// `GET /`, and `GET /?interest=subscription` from links that choose what the form is about.
+pub async fn show(req: HttpRequest, state: web::Data<AppState>) -> HttpResponse {
+    let chosen = preselected_interest(req.query_string())
+        .and_then(|interest| Interest::ALL.iter().position(|i| *i == interest))
+        .map_or(0, |at| at + 1);
+    let origin = site_origin(&req, &state.settings);
+    let page = FRESH_PAGES[chosen].fill(&origin, &new_form_token());
     html_response(StatusCode::OK, PreEscaped(page))
 }
 
-/// The whole landing page; `values`/`errors` fill the form after a failed submission.
-pub fn render(values: &LeadFormValues, errors: &FieldErrors) -> Markup {
+fn preselected_interest(query: &str) -> Option<Interest> {
+    serde_urlencoded::from_str::<Vec<(String, String)>>(query)
+        .ok()?
+        .into_iter()
+        .find(|(key, _)| key == LeadField::Interest.key())
+        .and_then(|(_, value)| Interest::parse(&value))
+}
+
+/// The whole landing page at `origin`; `values`/`errors` fill the form after a failed submission.
+pub fn render(values: &LeadFormValues, errors: &FieldErrors, origin: &str) -> Markup {
     let form = LeadFormView { values, errors }.render();
     Page::new("Ritual Roast")
         .description("Ritual Roast: small-batch specialty coffee from Bristol, roasted every Tuesday and delivered within days.")
         .script("js/lead-form.js")
+        .shared_as(origin, "/")
+        .head(structured_data::cafes(origin, assets::url("img/espresso-600.jpg")))
         .render(html! {
             (site_header())
             main #main {
@@ -64,6 +87,7 @@ pub fn render(values: &LeadFormValues, errors: &FieldErrors) -> Markup {
                         (form)
                     }
                 }
+                (news_signup_form(""))
             }
             (site_footer())
         })
@@ -78,7 +102,7 @@ fn hero() -> Markup {
                     h1 #hero-title { "Coffee worth the ritual." }
                     p.lede { "Seasonal single origins and a house espresso we're proud of, roasted in small batches and at your door within days." }
                     div.actions {
-                        a.button.button--primary href="#contact" data-testid="cta" { "Start a subscription" }
+                        a.button.button--primary href="/?interest=subscription#contact" data-interest="subscription" data-testid="cta" { "Start a subscription" }
                         a.button.button--light href="#coffees" { "See this week's coffees" }
                     }
                 }
@@ -105,7 +129,7 @@ fn coffees() -> Markup {
                 div.grid.grid--3 {
                     @for coffee in COFFEES {
                         article.card.coffee data-testid="coffee" {
-                            (icons::bean())
+                            img.coffee__picture src=(assets::url(coffee.picture)) alt="" width="160" height="120" loading="lazy" decoding="async";
                             h3 { (coffee.name) }
                             p.origin { (coffee.origin) " · " (coffee.process) }
                             ul.notes aria-label="Tasting notes" { @for note in coffee.notes { li { (note) } } }
@@ -146,8 +170,9 @@ fn visit() -> Markup {
                         article.card {
                             (icons::pin())
                             h3 { (location.name) }
-                            p { (location.address) }
-                            dl { @for (days, hours) in location.hours { dt { (days) } dd { (hours) } } }
+                            p { (location.address()) }
+                            dl { @for opening in location.hours { dt { (opening.label) } dd { (opening.hours()) } } }
+                            p { a href=(directions_href(location)) rel="noopener" data-testid="directions" { "Directions to " (location.name) " (OpenStreetMap)" } }
                         }
                     }
                 }
@@ -174,4 +199,12 @@ fn proof() -> Markup {
             }
         }
     }
+}
+
+/// A map search for the address: a plain link, so nothing is loaded from the map site until it is followed.
+fn directions_href(location: &Location) -> String {
+    format!(
+        "https://www.openstreetmap.org/search?query={}",
+        utf8_percent_encode(&location.address(), NON_ALPHANUMERIC)
+    )
 }

@@ -13,7 +13,7 @@ use crate::db;
 use crate::domain::LeadFormValues;
 use crate::domain::form_body;
 use crate::error::AppError;
-use crate::forwarded::client_ip;
+use crate::forwarded::{client_ip, site_origin};
 use crate::state::AppState;
 use crate::views::{HTML, html_response};
 
@@ -23,6 +23,7 @@ pub async fn submit(
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, AppError> {
     let json = wants_json(&req);
+    let origin = site_origin(&req, &state.settings);
     match accept_lead(&req, payload, &state).await {
         Ok(Outcome::Stored(id)) if json => Ok(HttpResponse::Created().json(json!({ "id": id }))),
         Ok(Outcome::Stored(_)) => Ok(HttpResponse::SeeOther()
@@ -33,10 +34,10 @@ pub async fn submit(
         }
         Ok(Outcome::Invalid(values, errors)) => Ok(html_response(
             StatusCode::UNPROCESSABLE_ENTITY,
-            render(&values, &errors),
+            render(&values, &errors, &origin),
         )),
         Ok(Outcome::NotNow(_, error)) if json => Ok(error.json_response()),
-        Ok(Outcome::NotNow(values, error)) => Ok(try_again_later(&values, &error)),
+        Ok(Outcome::NotNow(values, error)) => Ok(try_again_later(&values, &error, &origin)),
         Err(error) if json => Ok(error.json_response()),
         Err(error) => Err(error),
     }
@@ -137,7 +138,7 @@ async fn read_limited(mut payload: web::Payload, limit: usize) -> Result<Vec<u8>
 }
 
 /// The form again, as typed, with a note at the top: 503 with `Retry-After`.
-fn try_again_later(values: &LeadFormValues, error: &AppError) -> HttpResponse {
+fn try_again_later(values: &LeadFormValues, error: &AppError, origin: &str) -> HttpResponse {
     let mut errors = crate::domain::FieldErrors::default();
     errors.add_for(
         crate::domain::lead_field::FORM_ERROR_KEY,
@@ -147,5 +148,5 @@ fn try_again_later(values: &LeadFormValues, error: &AppError) -> HttpResponse {
         .answer()
         .content_type(HTML)
         .insert_header((header::CACHE_CONTROL, "no-store"))
-        .body(render(values, &errors).into_string())
+        .body(render(values, &errors, origin).into_string())
 }

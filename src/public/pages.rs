@@ -12,11 +12,13 @@ pub async fn thanks() -> HttpResponse {
     html_response(
         StatusCode::OK,
         Page::new("Thank you").render(html! {
+            (site_header())
             main #main .thanks data-testid="thanks" {
                 h1 { "Thank you — we've got your note." }
                 p { "A real person at the roastery will reply within one working day." }
                 p { a href="/" { "Back to the coffees" } }
             }
+            (site_footer())
         }),
     )
 }
@@ -30,6 +32,8 @@ pub async fn privacy() -> HttpResponse {
             p { "Only what you type into the contact form: your name, email, optionally a phone number and a message, what you are interested in, and whether you want marketing emails." }
             h2 { "What we use it for" }
             p { "To answer your enquiry. Marketing emails (new coffees, events) are sent only if you tick the consent box; we record when you gave consent, and you can withdraw it any time by replying to any email." }
+            h2 { "News by email" }
+            p { "If you sign up for news by email, we keep your address and when you signed up, and use it only for that newsletter. Every email has an unsubscribe link; unsubscribing deletes your address." }
             h2 { "How long we keep it" }
             p { "We keep enquiries for 24 months, then delete them. To see, correct or delete what we hold about you, email hello@ritualroast.example." }
             h2 { "Cookies and tracking" }

@@ -14,7 +14,8 @@ pub struct LeadFormView<'a> {
 
 impl LeadFormView<'_> {
     pub fn render(&self) -> Markup {
-        self.render_with_action("/leads", html! {})
+        // The fragment brings a browser without JavaScript back to the form when it answers 422.
+        self.render_with_action("/leads#contact", html! {})
     }
 
     /// The same form posting elsewhere (the staff "add lead" page), with extra hidden fields.
@@ -24,7 +25,7 @@ impl LeadFormView<'_> {
             form #lead-form .lead-form method="post" action=(action) data-testid="lead-form" {
                 (hidden)
                 @if !self.errors.is_empty() {
-                    div.notice.notice--error role="alert" data-testid="form-errors" tabindex="-1" {
+                    div.notice.notice--error role="alert" data-testid="form-errors" tabindex="-1" autofocus {
                         @if let Some(message) = self.errors.first_for(FORM_ERROR_KEY) {
                             p { (message) }
                         } @else {

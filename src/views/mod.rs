@@ -6,6 +6,7 @@ pub mod contact_links;
 pub mod icons;
 pub mod layout;
 pub mod lead_form;
+pub mod prerendered;
 mod response;
 pub mod site;
 

@@ -3,7 +3,14 @@
 
 use maud::{Markup, html};
 
+use super::contact_links::{mailto_href, tel_href};
 use super::icons;
+
+/// How visitors reach the roastery: shown in the footer, given to search engines as structured data.
+pub const CONTACT_EMAIL: &str = "hello@ritualroast.example";
+pub const CONTACT_PHONE: &str = "0117 496 0321";
+/// The same number as dialled from abroad (for `tel:` links and structured data).
+pub const CONTACT_PHONE_INTERNATIONAL: &str = "+44 117 496 0321";
 
 pub fn site_header() -> Markup {
     html! {
@@ -29,7 +36,12 @@ pub fn site_footer() -> Markup {
                     p { strong { "Ritual Roast" } " · small-batch roasters since 2016 · Bristol, UK" }
                     p { "We use the details you send us only to reply, and for marketing emails only if you say yes. " a href="/privacy" { "Privacy note" } }
                 }
-                div { p { "hello@ritualroast.example" br; "0117 496 0321" } }
+                div {
+                    p {
+                        a href=(mailto_href(CONTACT_EMAIL)) data-testid="footer-email" { (CONTACT_EMAIL) } br;
+                        @if let Some(tel) = tel_href(CONTACT_PHONE_INTERNATIONAL) { a href=(tel) data-testid="footer-phone" { (CONTACT_PHONE) } }
+                    }
+                }
                 div { p.credit { "Photo: Rachel Michetti, courtesy of Pikolo Espresso Bar (CC0)." } }
             }
         }

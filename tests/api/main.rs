@@ -14,5 +14,6 @@ mod helpers;
 mod lead_data;
 mod leads;
 mod pages;
+mod public_site;
 mod retries;
 mod sign_in_limits;
