@@ -14,8 +14,11 @@ pub struct LeadFormView<'a> {
 
 impl LeadFormView<'_> {
     pub fn render(&self) -> Markup {
-        // The fragment brings a browser without JavaScript back to the form when it answers 422.
-        self.render_with_action("/leads#contact", html! {})
+        // Without JavaScript the answer to a post is a new page: on a 422 the error summary's `autofocus`
+        // brings the visitor back down to the form. The fragment names no element on purpose: a page whose
+        // fragment targets an element skips `autofocus`, and a fragment kept through the redirect to
+        // /thanks must not jump anywhere either.
+        self.render_with_action("/leads#enquiry", html! {})
     }
 
     /// The same form posting elsewhere (the staff "add lead" page), with extra hidden fields.

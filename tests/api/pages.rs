@@ -6,7 +6,7 @@ async fn the_landing_page_has_the_lead_form_with_a_fresh_token_and_labelled_fiel
     let response = app.get("/").await;
     assert_eq!(response.status().as_u16(), 200);
     let html = response.text().await.unwrap();
-    assert!(html.contains(r#"action="/leads#contact""#));
+    assert!(html.contains(r#"action="/leads#enquiry""#));
     for field in ["name", "email", "phone", "interest", "message", "consent"] {
         assert!(
             html.contains(&format!(r#"for="{field}""#)),

@@ -205,13 +205,15 @@ async fn a_form_with_errors_comes_back_at_the_form_with_its_summary_focused() {
     let app = spawn_app().await;
     let home = app.get("/").await.text().await.unwrap();
     assert!(
-        home.contains("action=\"/leads#contact\""),
+        home.contains("action=\"/leads#enquiry\""),
         "the browser lands on the form after a post"
     );
     let response = app.post_form(encode(&without("name"))).await;
     assert_eq!(response.status().as_u16(), 422);
     let html = response.text().await.unwrap();
-    let at = html.find("data-testid=\"form-errors\"").expect("an error summary");
+    let at = html
+        .find("data-testid=\"form-errors\"")
+        .expect("an error summary");
     let tag = &html[html[..at].rfind('<').unwrap()..at + html[at..].find('>').unwrap()];
     assert!(tag.contains("autofocus"), "{tag}");
 }

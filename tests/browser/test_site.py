@@ -117,7 +117,7 @@ def test_a_double_click_stores_one_lead(browser):
     assert lead_count("double@example.com") == 1
 
 
-@pytest.mark.parametrize("width,height", [(1280, 800), (390, 844)])
+@pytest.mark.parametrize("width,height", [(1366, 900), (390, 844)])
 def test_screenshots_are_written_for_desktop_and_phone(width, height):
     d = make_driver(width=width, height=height)
     try:
