@@ -177,3 +177,23 @@ def test_the_new_pages_have_no_accessibility_violations(browser, path):
     axe.write_results(results, os.path.join(OUT, f"axe-{name}.json"))
     violations = [(v["id"], v["impact"], len(v["nodes"])) for v in results["violations"]]
     assert violations == [], f"{path}: {violations}"
+
+
+def test_public_pages_log_no_console_errors_such_as_csp_violations():
+    from selenium import webdriver
+    from selenium.webdriver.chrome.service import Service
+    options = webdriver.ChromeOptions()
+    for flag in ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage"]:
+        options.add_argument(flag)
+    options.binary_location = "/usr/bin/chromium"
+    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
+    d = webdriver.Chrome(service=Service("/usr/bin/chromedriver"), options=options)
+    try:
+        problems = []
+        for path in ["/", "/privacy", "/thanks", "/news/thanks"]:
+            d.get(BASE + path)
+            WebDriverWait(d, 10).until(lambda d: d.execute_script("return document.readyState === 'complete'"))
+            problems += [(path, entry["message"]) for entry in d.get_log("browser") if entry["level"] == "SEVERE"]
+        assert problems == [], problems
+    finally:
+        d.quit()
