@@ -50,6 +50,10 @@ impl From<DbError> for AppError {
             DbError::Unavailable(cause) | DbError::ConnectionLost(cause) => {
                 AppError::DatabaseUnavailable(cause)
             }
+            DbError::Busy(_) => AppError::Busy {
+                what: "database connections",
+                retry_after_secs: 2,
+            },
             DbError::Query(e) => AppError::Internal(e.into()),
         }
     }

@@ -5,6 +5,7 @@
 //! Model functions return [`DbResult`]; views receive data, never a pool.
 
 pub mod app_secrets;
+pub mod busy;
 pub mod credentials;
 pub mod lead_changes;
 mod lead_columns;
@@ -51,6 +52,11 @@ pub enum DbError {
     /// one ([`db_run_retrying!`]); otherwise answered with 503.
     #[error("the database connection was lost: {0}")]
     ConnectionLost(String),
+    /// The database is up but has no connection to spare (MySQL error 1040 "Too many connections", or
+    /// 1203 for the user's own limit): this task has too few connections for its load. Answered with 503
+    /// and `Retry-After`, and counted ([`busy`]).
+    #[error("the database has no connection to spare: {0}")]
+    Busy(String),
     #[error(transparent)]
     Query(diesel::result::Error),
 }
@@ -141,9 +147,21 @@ fn is_lost_connection(message: &str) -> bool {
     message.contains("Input/output error") || SIGNS.iter().any(|sign| message.contains(sign))
 }
 
+/// MySQL's refusals for want of connections: 1040 (the server's `max_connections`), 1203 (the user's).
+fn is_too_many_connections(message: &str) -> bool {
+    message.contains("Too many connections")
+        || message.contains("max_user_connections")
+        || message.contains("ERROR 1040")
+        || message.contains("ERROR 1203")
+}
+
 impl<E: std::fmt::Display> From<deadpool::managed::PoolError<E>> for DbError {
     fn from(error: deadpool::managed::PoolError<E>) -> Self {
         let message = error.to_string();
+        if is_too_many_connections(&message) {
+            busy::note();
+            return DbError::Busy(message);
+        }
         // A new connection cut mid-handshake (the database is there, the link blinked) is worth another
         // try; refused or timed out means down, and waiting longer would not help.
         let down = message.contains("Connection refused") || message.contains("Timeout");
@@ -246,6 +264,22 @@ impl DbPool {
             DbPool::Sqlite(pool) => migrations::run_sqlite(pool).await,
             DbPool::Mysql(pool) => migrations::run_mysql(pool, lock_wait).await,
         }
+    }
+
+    /// Whether this task is starved of connections: the database refused it one for want of them lately,
+    /// it holds none, and asking again is refused too. (An outage is not starvation: every task would be
+    /// in the same state, and draining them all would help nobody.)
+    pub async fn starved(&self) -> bool {
+        let DbPool::Mysql(pool) = self else {
+            return false;
+        };
+        if !busy::refused_within(Duration::from_secs(30)) || pool.status().size > 0 {
+            return false;
+        }
+        matches!(
+            pool.get().await.map_err(DbError::from),
+            Err(DbError::Busy(_))
+        )
     }
 
     /// A cheap round trip plus the schema version: what `/readyz` reports.

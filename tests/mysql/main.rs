@@ -3,6 +3,7 @@
 //! Without `RR_TEST_MYSQL_URL` these tests fail under scripts/test.sh and CI, and are skipped (loudly) elsewhere.
 
 mod boot;
+mod busy;
 mod faults;
 mod outage;
 mod proxy;

@@ -4,6 +4,7 @@
 //! at boot we wait for the database with backoff up to a deadline, so a task that starts before RDS is
 //! reachable neither crashes at once nor hangs forever.
 
+mod budget;
 mod connector;
 mod tls;
 
@@ -45,6 +46,7 @@ pub(super) async fn pool(
     let connector = MysqlConnector::new(&target, settings, credentials)?;
     let pool = build_pool(connector.clone(), settings)?;
     wait_for_database(&pool, &connector, settings).await?;
+    budget::log(&pool, settings.pool_size).await;
     Ok(pool)
 }
 
