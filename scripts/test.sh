@@ -36,7 +36,7 @@ ensure_apt curl curl
 ensure_apt mariadbd mariadb-server
 
 suite "cargo build (tests)" cargo test --no-run --quiet
-suite "unit, API, process and floor-plan tests on SQLite" cargo test --quiet --lib --test api --test process --test process_serving --test floor_plan -- --test-threads=4
+suite "unit, API, process and floor-plan tests on SQLite" cargo test --quiet --lib --test api --test process --test process_serving --test process_metrics --test floor_plan -- --test-threads=4
 suite "abuse tests (sign-in burst, slow-drip connections) on the served binary" cargo test --quiet --test abuse -- --test-threads=1
 
 eval "$(scripts/mariadb-test-server.sh)" || { echo "MariaDB did not start"; exit 1; }

@@ -54,7 +54,10 @@ impl From<DbError> for AppError {
                 what: "database connections",
                 retry_after_secs: 2,
             },
-            DbError::Query(e) => AppError::Internal(e.into()),
+            DbError::Query(e) => {
+                crate::metrics::count(crate::metrics::Event::DbQueryErrors);
+                AppError::Internal(e.into())
+            }
         }
     }
 }

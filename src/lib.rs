@@ -4,7 +4,8 @@
 //! Layout, each layer importing only the ones below it: `cli/` → `startup` (composes the app) → the two wings
 //! `public/` (what visitors see) and `admin/` (staff), neither importing the other → shared ground: `state/`
 //! (`AppState`), `error` (the one error type), `views/` (shared markup and the HTML response helper),
-//! `forwarded`, middleware → `db/` and `secrets/` → `domain/`, `config/`, `assets` (lookup only).
+//! `forwarded`, middleware → `db/` and `secrets/` → `domain/`, `config/`, `assets` (lookup only), `metrics/`
+//! (counters every layer adds to).
 
 pub mod admin;
 pub mod assets;
@@ -15,6 +16,7 @@ pub mod domain;
 pub mod error;
 pub mod forwarded;
 pub mod head_requests;
+pub mod metrics;
 pub mod public;
 pub mod request_limits;
 pub mod secrets;

@@ -12,7 +12,7 @@ use crate::config::Settings;
 use crate::db::DbPool;
 use crate::error::AppError;
 use crate::state::{AppState, PasswordChecks, RateLimiter};
-use crate::{admin, head_requests, public, request_limits, security_headers, telemetry};
+use crate::{admin, head_requests, metrics, public, request_limits, security_headers, telemetry};
 
 pub struct Application {
     port: u16,
@@ -39,6 +39,7 @@ impl Application {
             anyhow::anyhow!("cannot listen on {}:{} ({e}): {hint}", address.0, address.1)
         })?;
         let port = listener.local_addr()?.port();
+        start_metrics(&settings, &db)?;
         let state = web::Data::new(AppState {
             lead_limiter: RateLimiter::new(
                 settings.leads.rate_limit_per_minute,
@@ -62,6 +63,49 @@ impl Application {
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
         self.server.await
     }
+}
+
+/// The EMF writer and, when configured, the Prometheus listener (its own port: never the public one).
+fn start_metrics(settings: &Settings, db: &DbPool) -> anyhow::Result<()> {
+    let config = &settings.metrics;
+    if config.emf {
+        let db = db.clone();
+        metrics::emf::spawn(
+            config.namespace.clone(),
+            Duration::from_secs(config.flush_interval_secs),
+            move || crate::db::pool_gauges(&db),
+        );
+    }
+    if config.prometheus_addr.is_empty() {
+        return Ok(());
+    }
+    let db = db.clone();
+    let server = HttpServer::new(move || {
+        let db = db.clone();
+        App::new().route(
+            "/metrics",
+            web::get().to(move || {
+                let text = metrics::prometheus::render(&metrics::totals(crate::db::pool_gauges(&db)));
+                async move {
+                    actix_web::HttpResponse::Ok()
+                        .content_type("text/plain; version=0.0.4; charset=utf-8")
+                        .body(text)
+                }
+            }),
+        )
+    })
+    .workers(1)
+    .bind(config.prometheus_addr.as_str())
+    .map_err(|e| {
+        anyhow::anyhow!(
+            "cannot listen on metrics.prometheus_addr {} ({e}): choose a free host:port, or leave it empty",
+            config.prometheus_addr
+        )
+    })?;
+    let port = server.addrs().first().map_or(0, |a| a.port());
+    tracing::info!(port, address = %config.prometheus_addr, "metrics listening");
+    actix_web::rt::spawn(server.run());
+    Ok(())
 }
 
 fn serve(listener: TcpListener, state: web::Data<AppState>) -> anyhow::Result<Server> {

@@ -12,6 +12,7 @@ use tracing::Instrument;
 use tracing_subscriber::EnvFilter;
 
 use crate::config::{LogFormat, LogSettings};
+use crate::metrics::{self, RouteClass};
 
 static REQUEST_ID_HEADER: HeaderName = HeaderName::from_static("x-request-id");
 
@@ -54,11 +55,14 @@ pub async fn log_requests(
     let started = Instant::now();
     let span = tracing::info_span!("request", request_id = %request_id);
     let result = next.call(req).instrument(span.clone()).await;
-    let elapsed_ms = started.elapsed().as_secs_f64() * 1000.0;
+    let elapsed = started.elapsed();
+    let elapsed_ms = elapsed.as_secs_f64() * 1000.0;
+    let class = RouteClass::of(&method, &path);
     let _entered = span.enter();
     match result {
         Ok(mut response) => {
             let status = response.status().as_u16();
+            metrics::record_request(class, status, elapsed);
             tracing::info!(request_id = %request_id, method, path, status, elapsed_ms, "request");
             if let Ok(value) = HeaderValue::from_str(&request_id) {
                 response
@@ -69,6 +73,7 @@ pub async fn log_requests(
         }
         Err(error) => {
             let status = error.as_response_error().status_code().as_u16();
+            metrics::record_request(class, status, elapsed);
             tracing::info!(request_id = %request_id, method, path, status, elapsed_ms, "request");
             Err(error)
         }

@@ -25,7 +25,7 @@ const LAYERS: &[&[&str]] = &[
         "telemetry",
     ],
     &["db", "secrets"],
-    &["domain", "config", "assets", "sensitive"],
+    &["domain", "config", "assets", "sensitive", "metrics"],
 ];
 
 /// Same-layer imports that would still lean the wrong way.

@@ -16,6 +16,7 @@ use crate::db::login_attempts::{self, LoginAttempt};
 use crate::db::{staff, staff_sessions};
 use crate::error::AppError;
 use crate::forwarded::{client_ip, is_https};
+use crate::metrics::{self, Event};
 use crate::state::AppState;
 
 #[derive(Deserialize)]
@@ -153,6 +154,11 @@ async fn throttled(
 
 /// A sign-in event for the security log: which account and client, never the password.
 fn security_event(what: &str, reason: &str, email: &str, client_ip: &str) {
+    match what {
+        "sign-in failed" => metrics::count(Event::SignInFailures),
+        "sign-in throttled" => metrics::count(Event::SignInThrottled),
+        _ => {}
+    }
     tracing::warn!(
         event = "security",
         outcome = what,

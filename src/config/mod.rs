@@ -45,6 +45,7 @@ pub struct Settings {
     pub admin: AdminSettings,
     pub log: LogSettings,
     pub site: SiteSettings,
+    pub metrics: MetricsSettings,
 }
 
 /// The settings as written, before the database section is resolved.
@@ -57,6 +58,7 @@ struct SettingsInput {
     admin: AdminSettings,
     log: LogSettings,
     site: SiteSettings,
+    metrics: MetricsSettings,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -109,6 +111,18 @@ pub struct LeadSettings {
     /// Lead submissions allowed per client per minute (benchmarks raise it).
     pub rate_limit_per_minute: u32,
     pub rate_limit_burst: u32,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct MetricsSettings {
+    /// Write CloudWatch Embedded Metric Format records into the log stream.
+    pub emf: bool,
+    /// How often the EMF records are written (what changed since the last ones).
+    pub flush_interval_secs: u64,
+    /// The CloudWatch namespace of the EMF metrics.
+    pub namespace: String,
+    /// `host:port` for a Prometheus `/metrics` listener of its own; empty = none.
+    pub prometheus_addr: String,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -167,6 +181,7 @@ impl Settings {
             admin: input.admin,
             log: input.log,
             site: input.site,
+            metrics: input.metrics,
         };
         settings.validate()?;
         Ok(settings)
@@ -188,6 +203,12 @@ impl Settings {
         if self.server.request_timeout_secs == 0 || self.server.header_read_timeout_secs == 0 {
             return Err(SettingsError::Invalid(
                 "server.request_timeout_secs and server.header_read_timeout_secs must be at least 1".into(),
+            ));
+        }
+        if self.metrics.emf && self.metrics.flush_interval_secs == 0 {
+            return Err(SettingsError::Invalid(
+                "metrics.flush_interval_secs must be at least 1 (or set metrics.emf = false)"
+                    .into(),
             ));
         }
         if self.leads.rate_limit_per_minute == 0 {

@@ -32,6 +32,7 @@ pub use migrations::{MigrationState, expected_schema_version};
 pub use sqlite::SqliteConn;
 
 use crate::config::{Backend, DatabaseSettings};
+use crate::metrics::{self, Event};
 
 /// A pool of connections to whichever backend the settings chose.
 #[derive(Clone)]
@@ -71,6 +72,30 @@ pub fn retry_pause(attempt: u32) -> Duration {
     Duration::from_millis(25 * 4u64.pow(attempt.saturating_sub(1)))
 }
 
+/// Takes a connection from the pool, timing the wait (`DbPoolWait`).
+#[doc(hidden)]
+pub async fn checkout<M: deadpool::managed::Manager>(
+    pool: &deadpool::managed::Pool<M>,
+) -> Result<deadpool::managed::Object<M>, deadpool::managed::PoolError<M::Error>> {
+    let started = Instant::now();
+    let pooled = pool.get().await;
+    metrics::observe_pool_wait(started.elapsed());
+    pooled
+}
+
+/// The pool's gauges for the metrics: connections in use, open, and the most it may open.
+pub fn pool_gauges(pool: &DbPool) -> metrics::PoolGauges {
+    let status = match pool {
+        DbPool::Sqlite(pool) => pool.status(),
+        DbPool::Mysql(pool) => pool.status(),
+    };
+    metrics::PoolGauges {
+        in_use: (status.size - status.available) as u64,
+        size: status.size as u64,
+        max: status.max_size as u64,
+    }
+}
+
 /// Returns a pooled connection after use, or discards it when it was lost: a dead or read-only
 /// connection must never reach the next request.
 #[doc(hidden)]
@@ -80,6 +105,7 @@ pub fn release<M: deadpool::managed::Manager, T>(
 ) {
     if matches!(result, Err(DbError::ConnectionLost(_))) {
         LAST_CONNECTION_LOSS.note();
+        metrics::count(Event::DbConnectionLost);
         drop(deadpool::managed::Object::take(pooled));
     }
 }
@@ -160,6 +186,7 @@ impl<E: std::fmt::Display> From<deadpool::managed::PoolError<E>> for DbError {
         let message = error.to_string();
         if is_too_many_connections(&message) {
             busy::note();
+            metrics::count(Event::DbBusy);
             return DbError::Busy(message);
         }
         // A new connection cut mid-handshake (the database is there, the link blinked) is worth another
@@ -168,6 +195,7 @@ impl<E: std::fmt::Display> From<deadpool::managed::PoolError<E>> for DbError {
         if !down && is_lost_connection(&message) {
             DbError::ConnectionLost(message)
         } else {
+            metrics::count(Event::DbUnavailable);
             DbError::Unavailable(message)
         }
     }
@@ -181,7 +209,9 @@ macro_rules! db_run {
     ($pool:expr, |$conn:ident| $body:block) => {
         match $pool {
             $crate::db::DbPool::Sqlite(pool) => {
-                let mut pooled = pool.get().await.map_err($crate::db::DbError::from)?;
+                let mut pooled = $crate::db::checkout(pool)
+                    .await
+                    .map_err($crate::db::DbError::from)?;
                 let result: $crate::db::DbResult<_> = async {
                     let $conn = &mut *pooled;
                     $body
@@ -191,7 +221,9 @@ macro_rules! db_run {
                 result
             }
             $crate::db::DbPool::Mysql(pool) => {
-                let mut pooled = pool.get().await.map_err($crate::db::DbError::from)?;
+                let mut pooled = $crate::db::checkout(pool)
+                    .await
+                    .map_err($crate::db::DbError::from)?;
                 let result: $crate::db::DbResult<_> = async {
                     let $conn = &mut *pooled;
                     $body

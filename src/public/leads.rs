@@ -14,6 +14,7 @@ use crate::domain::LeadFormValues;
 use crate::domain::form_body;
 use crate::error::AppError;
 use crate::forwarded::{client_ip, site_origin};
+use crate::metrics::{self, Event};
 use crate::state::AppState;
 use crate::views::{HTML, html_response};
 
@@ -24,7 +25,15 @@ pub async fn submit(
 ) -> Result<HttpResponse, AppError> {
     let json = wants_json(&req);
     let origin = site_origin(&req, &state.settings);
-    match accept_lead(&req, payload, &state).await {
+    let outcome = accept_lead(&req, payload, &state).await;
+    metrics::count(match &outcome {
+        Ok(Outcome::Stored(_)) => Event::LeadsAccepted,
+        Ok(Outcome::Invalid(..)) => Event::LeadsRejected,
+        Ok(Outcome::NotNow(..)) => Event::LeadsNotStored,
+        Err(AppError::TooManyRequests { .. }) => Event::LeadsRateLimited,
+        Err(_) => Event::LeadsRejected,
+    });
+    match outcome {
         Ok(Outcome::Stored(id)) if json => Ok(HttpResponse::Created().json(json!({ "id": id }))),
         Ok(Outcome::Stored(_)) => Ok(HttpResponse::SeeOther()
             .insert_header((header::LOCATION, "/thanks"))

@@ -127,6 +127,7 @@ impl SecretSource {
             .await?
             .with_context(|| format!("secret {} has no AWSCURRENT version", self.secret_id))?;
         *self.cached.write().await = Some(secret.clone());
+        crate::metrics::count(crate::metrics::Event::CredentialRefreshes);
         Ok(secret)
     }
 

@@ -8,7 +8,7 @@
   checks.py stack STACK MODE [key=value ...]
       A stack created in moto (AWS_ENDPOINT_URL), read back through the AWS APIs. MODE "bootstrap" = defaults
       (no ImageUri, HTTP only, one NAT gateway); MODE "full" = ImageUri, CertificateArn, per-az NAT and the
-      names/values given as key=value (image, cert, cluster, service, repository, container, min, max).
+      names/values given as key=value (image, cert, cluster, service, repository, container, min, max, class).
 
 Prints one "  ok    ..." or "  FAIL  ..." line per check and last "COUNTS <passed> <failed>".
 """
@@ -16,6 +16,10 @@ import json
 import os
 import re
 import sys
+
+sys.dont_write_bytecode = True  # no __pycache__ left in tests/infra
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import connection_budget as budget  # noqa: E402 - tests/infra/connection_budget.py: the formula and the classes
 
 PASSED = 0
 FAILED = 0
@@ -48,6 +52,9 @@ def finish():
 
 
 # --------------------------------------------------------------------------------------------- static
+POOL_LOOKUP = {"Fn::FindInMap": ["ConnectionBudget", {"Ref": "DBInstanceClass"}, {"Ref": "MaxTasks"}]}
+
+
 def ref(name):
     return {"Ref": name}
 
@@ -273,11 +280,13 @@ def static(path):
         c = td["ContainerDefinitions"][0]
         env = {e["Name"]: e["Value"] for e in c["Environment"]}
         check("container env: DB_SERVER (RDS endpoint), DB_DATABASE, SECRET_NAME (secret ARN), AWS_REGION, PORT, "
-              "RR_SERVER__TRUSTED_PROXIES (the VPC: only the ALB may forward client addresses)",
+              "RR_SERVER__TRUSTED_PROXIES (the VPC: only the ALB may forward client addresses), "
+              "RR_DATABASE__POOL_SIZE (the connection budget)",
               env == {"DB_SERVER": getatt("Database", "Endpoint.Address"), "DB_DATABASE": ref("DBName"),
                       "SECRET_NAME": getatt("Database", "MasterUserSecret.SecretArn"),
                       "AWS_REGION": ref("AWS::Region"), "PORT": {"Fn::Sub": "${ContainerPort}"},
-                      "RR_SERVER__TRUSTED_PROXIES": ref("VpcCidr")}, env)
+                      "RR_SERVER__TRUSTED_PROXIES": ref("VpcCidr"),
+                      "RR_DATABASE__POOL_SIZE": POOL_LOOKUP}, env)
         check("container: read-only root filesystem, container port (parameter), awslogs to the log group",
               c["ReadonlyRootFilesystem"] is True and c["PortMappings"][0]["ContainerPort"] == ref("ContainerPort")
               and c["LogConfiguration"]["LogDriver"] == "awslogs"
@@ -290,6 +299,65 @@ def static(path):
               and C["HasImage"] == {"Fn::Not": [{"Fn::Equals": [ref("ImageUri"), ""]}]}
               and P["ImageUri"]["Default"] == "")
     guarded("task definition", task_definition)
+
+    # ---- the MySQL connection budget (tests/infra/connection_budget.py computes it; --check compares every cell)
+    def connection_budget():
+        env = {e["Name"]: e["Value"] for e in props("TaskDefinition")["ContainerDefinitions"][0]["Environment"]}
+        check("RR_DATABASE__POOL_SIZE (and the DatabasePoolSize output) = Fn::FindInMap [ConnectionBudget, "
+              "Ref DBInstanceClass, Ref MaxTasks]",
+              env.get("RR_DATABASE__POOL_SIZE") == POOL_LOOKUP
+              and tpl["Outputs"].get("DatabasePoolSize", {}).get("Value") == POOL_LOOKUP,
+              (env.get("RR_DATABASE__POOL_SIZE"), tpl["Outputs"].get("DatabasePoolSize")))
+        classes, mt = P["DBInstanceClass"], P["MaxTasks"]
+        table = tpl["Mappings"]["ConnectionBudget"]
+        check("DBInstanceClass: only the classes the mapping has a row for (%d, default %s); MaxTasks a Number 1..%d, "
+              "MinTasks at most that" % (len(table), classes.get("Default"), budget.MAX_TASKS),
+              classes.get("AllowedValues") == list(table) and classes.get("Default") in table
+              and "AllowedPattern" not in classes
+              and (mt["Type"], mt.get("MinValue"), mt.get("MaxValue")) == ("Number", 1, budget.MAX_TASKS)
+              and P["MinTasks"].get("MaxValue", 10**9) <= budget.MAX_TASKS,
+              (classes.get("AllowedValues"), mt, P["MinTasks"]))
+        surge = props("Service")["DeploymentConfiguration"]["MaximumPercent"]
+        over, cells = [], 0
+        for cls, row in table.items():
+            limit = budget.class_max_connections(cls)
+            for key, value in row.items():
+                cells += 1
+                t, pool = int(key), int(value)
+                if not (budget.POOL_MIN <= pool <= budget.POOL_CAP
+                        and pool * t * surge / 100 + budget.RESERVE <= limit):
+                    over.append("%s MaxTasks %s: %d x %d x %d%% + %d > %d"
+                                % (cls, key, pool, t, surge, budget.RESERVE, limit))
+        check("every cell (%d): pool x MaxTasks x %d%% (MaximumPercent) + %d reserve <= the class's max_connections, "
+              "pool %d..%d" % (cells, surge, budget.RESERVE, budget.POOL_MIN, budget.POOL_CAP),
+              cells and not over, over)
+        rules = tpl.get("Rules", {})
+        refused = {}   # class -> task counts without a cell
+        for cls in classes.get("AllowedValues", []):
+            missing = [t for t in range(mt["MinValue"], mt["MaxValue"] + 1) if str(t) not in table.get(cls, {})]
+            if missing:
+                refused[cls] = missing
+        bad = []
+        for cls, missing in refused.items():
+            fits = [str(t) for t in range(mt["MinValue"], mt["MaxValue"] + 1) if t not in missing]
+            mine = [r for r in rules.values()
+                    if r.get("RuleCondition") == {"Fn::Equals": [ref("DBInstanceClass"), cls]}]
+            a = mine[0]["Assertions"] if len(mine) == 1 else []
+            text = a[0].get("AssertDescription", "") if len(a) == 1 else ""
+            if not (len(a) == 1 and a[0].get("Assert") == {"Fn::Contains": [fits, ref("MaxTasks")]}
+                    and cls in text and ("MaxTasks %s" % fits[-1]) in text and "MaxTasks to" in text
+                    and "DBInstanceClass" in text and "MaximumPercent" in text):
+                bad.append("%s: refuse MaxTasks %s with a Rule (got %s)" % (cls, missing, mine))
+        for name, r in rules.items():
+            cond = r.get("RuleCondition", {}).get("Fn::Equals", [None, None])
+            if name.startswith("ConnectionBudget") and cond[1] not in refused:
+                bad.append("%s refuses task counts that have a cell" % name)
+        check("Rules: each class with a task count that does not fit refuses exactly those counts (Contains the "
+              "fitting MaxTasks) and says which count fits and what to change%s"
+              % (": %s" % ", ".join("%s > %d" % (c, min(m) - 1) for c, m in refused.items()) if refused
+                 else " (none needed at MaximumPercent %d: every class fits MaxTasks 1..%d)" % (surge, mt["MaxValue"])),
+              not bad, bad)
+    guarded("connection budget", connection_budget)
 
     # ---- service and scaling
     def service():
@@ -506,15 +574,19 @@ def stack(name, mode, extra):
         td = ecs.describe_task_definition(taskDefinition=svc[0]["taskDefinition"])["taskDefinition"]
         c = td["containerDefinitions"][0]
         env = {e["name"]: e["value"] for e in c.get("environment", [])}
+        db_class, max_tasks = opts.get("class", "db.t4g.micro"), int(opts.get("max", 6))
+        pool = str(budget.pool_size(budget.class_max_connections(db_class), max_tasks))
         check(tag + "service's task definition: family %s, container %s" % (service, container),
               td["family"] == service and c["name"] == container)
         want_image = opts["image"] if full else repo["repositoryUri"] + ":bootstrap-placeholder"
         check(tag + "image %s" % want_image, c["image"] == want_image, c["image"])
         check(tag + "env DB_SERVER = the RDS endpoint, DB_DATABASE, SECRET_NAME = the secret ARN, AWS_REGION, PORT, "
-              "RR_SERVER__TRUSTED_PROXIES = the VPC CIDR",
+              "RR_SERVER__TRUSTED_PROXIES = the VPC CIDR, RR_DATABASE__POOL_SIZE = %s (%s, MaxTasks %d; output too)"
+              % (pool, db_class, max_tasks),
               env == {"DB_SERVER": d.get("Endpoint", {}).get("Address"), "DB_DATABASE": "ritualroast",
                       "SECRET_NAME": out["DatabaseSecretArn"], "AWS_REGION": region, "PORT": "8080",
-                      "RR_SERVER__TRUSTED_PROXIES": "10.20.0.0/16"}, env)
+                      "RR_SERVER__TRUSTED_PROXIES": "10.20.0.0/16", "RR_DATABASE__POOL_SIZE": pool}
+              and out.get("DatabasePoolSize") == pool, (env, out.get("DatabasePoolSize")))
         check(tag + "container: port 8080, read-only root filesystem, awslogs to /ecs/%s, no sysctl" % service,
               [p["containerPort"] for p in c["portMappings"]] == [8080] and c["readonlyRootFilesystem"] is True
               and c["logConfiguration"]["logDriver"] == "awslogs"

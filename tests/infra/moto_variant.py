@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Writes the moto-compatible variant of infra/ritual-roast.yaml as JSON and lists every change it made.
 
-moto 5.2's CloudFormation cannot take the template exactly as it is, in two places; the variant changes those
+moto 5.2's CloudFormation cannot take the template exactly as it is, in three places; the variant changes those
 and nothing else, and fails when the template no longer has the expected shape (so a workaround cannot silently
 outlive its reason or hide something new):
 
@@ -12,6 +12,15 @@ outlive its reason or hide something new):
 2. `Database.DBParameterGroupName: Ref DbParameterGroup`: moto hands the parameter-group object, not its name, to
    create_db_instance, which then crashes (AttributeError ... 'startswith'). The property is dropped from the
    variant; the parameter group itself is still created, and the static checks assert the reference.
+3. `Fn::FindInMap [ConnectionBudget, Ref DBInstanceClass, Ref MaxTasks]` (the per-task pool size: the task's
+   RR_DATABASE__POOL_SIZE and the DatabasePoolSize output: 2): the mapping's task-count keys are strings ("6"), as
+   CloudFormation gives Ref of a Number parameter, but moto gives a Python int and the lookup fails (KeyError 6).
+   The key becomes `Fn::Sub "${MaxTasks}"`, which moto renders as the string. (The template cannot use Fn::Sub there
+   itself: CloudFormation allows only Ref and Fn::FindInMap inside Fn::FindInMap.)
+
+Not a change: moto does not evaluate the template's Rules section (a Rule that should refuse the parameters does
+not stop moto's create-stack), so the variant keeps whatever Rules the template has and the Rules are checked
+statically (checks.py static, connection_budget.py --check).
 
 usage: moto_variant.py TEMPLATE OUT.json
 """
@@ -23,6 +32,8 @@ from cfnlint.decode import decode
 SECRET_GETATT = ["Database", "MasterUserSecret.SecretArn"]
 SECRET_PARAM = "MotoDatabaseSecretArn"
 SECRET_USES = 3
+BUDGET_MAPPING = "ConnectionBudget"
+BUDGET_USES = 2
 
 
 def main(src, dst):
@@ -34,6 +45,12 @@ def main(src, dst):
 
     def walk(node, path):
         if isinstance(node, dict):
+            if list(node) == ["Fn::FindInMap"] and node["Fn::FindInMap"][0] == BUDGET_MAPPING:
+                args = node["Fn::FindInMap"]
+                if args[2] == {"Ref": "MaxTasks"}:
+                    changes.append("%s: Fn::FindInMap %s key Ref MaxTasks -> Fn::Sub ${MaxTasks}"
+                                   % (path, BUDGET_MAPPING))
+                    return {"Fn::FindInMap": [args[0], walk(args[1], path), {"Fn::Sub": "${MaxTasks}"}]}
             if list(node) == ["Fn::GetAtt"]:
                 target = node["Fn::GetAtt"]
                 if isinstance(target, str):
@@ -51,6 +68,10 @@ def main(src, dst):
     if found != SECRET_USES:
         sys.exit("expected %d uses of Fn::GetAtt Database.MasterUserSecret.SecretArn, found %d"
                  % (SECRET_USES, found))
+    found = sum(BUDGET_MAPPING in c for c in changes)
+    if found != BUDGET_USES:
+        sys.exit("expected %d uses of Fn::FindInMap [%s, ..., Ref MaxTasks], found %d"
+                 % (BUDGET_USES, BUDGET_MAPPING, found))
     variant["Parameters"][SECRET_PARAM] = {
         "Type": "String",
         "Description": "test only: stands in for Fn::GetAtt Database.MasterUserSecret.SecretArn",

@@ -1,13 +1,15 @@
 #!/usr/bin/env bash
 # Checks of the infrastructure (infra/ritual-roast.yaml, infra/bootstrap.sh) that run offline, on loopback only:
 #   1. lint: cfn-lint reports nothing at all (no errors, no warnings; and a broken copy is caught), shellcheck;
-#   2. static: the parsed template (tests/infra/checks.py static): everything moto skips or ignores;
+#   2. static: the parsed template (tests/infra/checks.py static): everything moto skips or ignores; the MySQL
+#      connection budget (tests/infra/connection_budget.py --check: the pool-size table and its Rules are what the
+#      formula gives, and an over-budget or stale copy is caught);
 #   3. moto: a moto server on a free loopback port creates the stack in two shapes (defaults = bootstrap mode;
 #      image + certificate + NAT per AZ + custom names), and the AWS APIs show the resources and their wiring
 #      (tests/infra/checks.py stack);
 #   4. bootstrap.sh: --help, usage errors, --dry-run, a real create through `aws cloudformation deploy`, a no-op
 #      re-run, and the image it passes once deploy.sh has rolled one out.
-# moto cannot take the template verbatim in two places (tests/infra/moto_variant.py says which and why); the
+# moto cannot take the template verbatim in three places (tests/infra/moto_variant.py says which and why); the
 # moto stacks use that variant, everything else uses the template as shipped.
 # Installs what it lacks with pip (cfn-lint, moto[server], awscli v1). Prints "N passed, M failed" last and exits
 # non-zero when anything failed. RR_TEST_KEEP=1 keeps the temp dir (moto log, outputs). About a minute.
@@ -107,6 +109,48 @@ check "shellcheck infra/bootstrap.sh deploy.sh and their test scripts" [ -z "$sc
 section "template (static checks)"
 py_checks static "$TEMPLATE"
 
+section "connection budget (tests/infra/connection_budget.py)"
+BUDGET=$HERE/connection_budget.py
+out=$(python3 "$BUDGET" --check "$TEMPLATE" 2>&1); rc=$?
+if [ "$rc" = 0 ] && contains "$out" "connection budget in step"; then
+  pass "--check: every pool size and Rule in the template is what the formula gives (${out#connection budget in step: })"
+else
+  fail "--check: every pool size and Rule in the template is what the formula gives (exit $rc)" "$out"
+fi
+# A copy with one cell over budget: db.t4g.micro at MaxTasks 6 gets 10 connections per task instead of 4.
+sed '/^    db\.t4g\.micro: /{n;s/"6":  "4"/"6": "10"/;}' "$TEMPLATE" >"$TMP/over-budget.yaml"
+out=$(python3 "$BUDGET" --check "$TMP/over-budget.yaml" 2>&1); rc=$?
+if ! cmp -s "$TEMPLATE" "$TMP/over-budget.yaml" && [ "$rc" = 1 ] \
+   && contains "$out" "OVER BUDGET db.t4g.micro with MaxTasks 6: pool 10 x 6 tasks x 200% + 10 reserve = 130 > 60"; then
+  pass "--check fails on a copy with db.t4g.micro/MaxTasks 6 edited to 10 connections per task (130 > 60)"
+else
+  fail "--check fails on a copy with db.t4g.micro/MaxTasks 6 edited to 10 connections per task (exit $rc)" "$out"
+fi
+# The Rules: at MaximumPercent 300 the 1 GiB classes cannot give 9 or 10 tasks 2 connections each. A copy with
+# that value must fail --check (table stale, Rules missing); regenerated with --write it passes, carries the two
+# Rules, lints clean and passes the static checks.
+sed 's/^        MaximumPercent: 200$/        MaximumPercent: 300/' "$TEMPLATE" >"$TMP/surge300.yaml"
+out=$(python3 "$BUDGET" --check "$TMP/surge300.yaml" 2>&1); rc=$?
+if [ "$rc" = 1 ] && contains "$out" "Rule ConnectionBudgetDbT4gMicro is missing (it refuses db.t4g.micro above MaxTasks 8)"; then
+  pass "--check fails on a copy at MaximumPercent 300 (stale table, Rules missing for the 1 GiB classes)"
+else
+  fail "--check fails on a copy at MaximumPercent 300 (stale table, Rules missing for the 1 GiB classes) (exit $rc)" "$out"
+fi
+write_out=$(python3 "$BUDGET" --write "$TMP/surge300.yaml" 2>&1)
+out=$(python3 "$BUDGET" --check "$TMP/surge300.yaml" 2>&1); rc=$?
+rules=$(python3 -c 'import sys; from cfnlint.decode import decode; t, _ = decode(sys.argv[1]); r = t.get("Rules", {})
+print(" ".join("%s:%s" % (k, ",".join(v["Assertions"][0]["Assert"]["Fn::Contains"][0])) for k, v in r.items()))' \
+  "$TMP/surge300.yaml" 2>&1)
+lint300=$(cfn-lint -- "$TMP/surge300.yaml" 2>&1)
+static300=$(cd "$HERE" && python3 checks.py static "$TMP/surge300.yaml" 2>&1 | grep -e FAIL -e 'refuses exactly')
+if [ "$rc" = 0 ] && [ "$rules" = "ConnectionBudgetDbT3Micro:1,2,3,4,5,6,7,8 ConnectionBudgetDbT4gMicro:1,2,3,4,5,6,7,8" ] \
+   && [ -z "$lint300" ] && ! contains "$static300" FAIL && contains "$static300" "db.t4g.micro > 8"; then
+  pass "--write on that copy: Rules for db.t3.micro and db.t4g.micro allow MaxTasks 1-8 only; --check, cfn-lint and the static checks pass"
+else
+  fail "--write on that copy: Rules for db.t3.micro and db.t4g.micro allow MaxTasks 1-8 only; --check, cfn-lint and the static checks pass" \
+    "$write_out"$'\n'"check (exit $rc): $out"$'\n'"rules: $rules"$'\n'"cfn-lint: $lint300"$'\n'"static: $static300"
+fi
+
 # ------------------------------------------------------------------------------------------- moto
 section "moto: create-stack"
 PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
@@ -133,10 +177,11 @@ echo "  moto_server on 127.0.0.1:$PORT"
 out=$(aws cloudformation validate-template --template-body "file://$TEMPLATE" 2>&1)
 check "validate-template accepts the template as shipped" contains "$out" '"Description"'
 variant_out=$(python3 "$HERE/moto_variant.py" "$TEMPLATE" "$TMP/variant.json" 2>&1); variant_rc=$?
-if [ "$variant_rc" -eq 0 ] && [ "$(grep -c . <<<"$variant_out")" -eq 4 ]; then
-  pass "moto variant: 3 secret-ARN GetAtts and 1 parameter-group reference changed, nothing else"
+if [ "$variant_rc" -eq 0 ] && [ "$(grep -c . <<<"$variant_out")" -eq 6 ]; then
+  pass "moto variant: 3 secret-ARN GetAtts, 1 parameter-group reference and 2 pool-size map keys changed, nothing else"
 else
-  fail "moto variant: 3 secret-ARN GetAtts and 1 parameter-group reference changed, nothing else" "$variant_out"
+  fail "moto variant: 3 secret-ARN GetAtts, 1 parameter-group reference and 2 pool-size map keys changed, nothing else" \
+    "$variant_out"
 fi
 [ -s "$TMP/variant.json" ] || abort "no moto variant of the template"
 
@@ -162,17 +207,18 @@ else
   fail "create-stack rr-a (defaults: bootstrap mode) reaches CREATE_COMPLETE" "$(cat "$TMP/rr-a.create"; tail -20 "$TMP/moto.log")"
 fi
 
-# Stack B: an image, HTTPS, a NAT gateway per AZ, single-AZ database, other names and scaling bounds.
+# Stack B: an image, HTTPS, a NAT gateway per AZ, single-AZ database, another instance class, other names and
+# scaling bounds (db.t4g.small with MaxTasks 9: 7 connections per task).
 secret_b=$(standin_secret 'rds!db-b1b2c3d4-e5f6-4a5b-8c7d-0123456789ab') || abort "cannot create the stand-in secret"
 cert=$(aws acm request-certificate --domain-name roast.example.test --output text --query CertificateArn) \
   || abort "cannot create a certificate in moto's ACM"
 image_b=123456789012.dkr.ecr.us-east-1.amazonaws.com/rr-b@sha256:$(printf 'b%.0s' {1..64})
 if create_stack rr-b "MotoDatabaseSecretArn=$secret_b" "ImageUri=$image_b" "CertificateArn=$cert" \
-     NatGateways=per-az DBMultiAZ=false ClusterName=rr-b-cluster ServiceName=rr-b-web RepositoryName=rr-b \
-     ContainerName=web MinTasks=3 MaxTasks=9; then
+     NatGateways=per-az DBMultiAZ=false DBInstanceClass=db.t4g.small ClusterName=rr-b-cluster ServiceName=rr-b-web \
+     RepositoryName=rr-b ContainerName=web MinTasks=3 MaxTasks=9; then
   pass "create-stack rr-b (image, HTTPS, NAT per AZ, other names) reaches CREATE_COMPLETE"
   py_checks stack rr-b full "image=$image_b" "cert=$cert" cluster=rr-b-cluster service=rr-b-web repository=rr-b \
-    container=web min=3 max=9
+    container=web min=3 max=9 class=db.t4g.small
 else
   fail "create-stack rr-b (image, HTTPS, NAT per AZ, other names) reaches CREATE_COMPLETE" "$(cat "$TMP/rr-b.create"; tail -20 "$TMP/moto.log")"
 fi
