@@ -17,7 +17,8 @@ Usage: ./deploy.sh [options]
 Build the static binary, build the FROM-scratch image for linux/amd64, push it to ECR (tag = git short sha),
 register a new task-definition revision with only the container image changed, run its migrations as a one-off
 ECS task, update the ECS service, follow the deployment that update returns until ECS reports it COMPLETED, and
-roll back to the previous revision when it fails (unless ECS's circuit breaker already did).
+roll back to the previous revision when it fails (unless ECS already did: its circuit breaker, or one of the
+service's deployment alarms going into ALARM, which deploy.sh names).
 
 Options (flag, environment variable, default):
   --cluster NAME          RR_CLUSTER           ritual-roast
@@ -25,7 +26,9 @@ Options (flag, environment variable, default):
   --region REGION         AWS_REGION           us-east-1 (AWS_DEFAULT_REGION is used when AWS_REGION is unset)
   --repository NAME       RR_ECR_REPOSITORY    ritual-roast   ECR repository (created when missing)
   --container NAME        RR_CONTAINER         ritual-roast   container in the task definition to update
-  --timeout SECONDS       RR_TIMEOUT           600            wait for the new revision to become stable
+  --timeout SECONDS       RR_TIMEOUT           1200           wait for the new revision to become stable (with
+                                                             deployment alarms ECS adds a bake time after the
+                                                             rollout: docs/operations.md)
   --rollback-timeout SEC  RR_ROLLBACK_TIMEOUT  = --timeout    wait for the rolled-back revision
   --migrate-timeout SEC   RR_MIGRATE_TIMEOUT   900            wait for the migration task to finish
   --poll-interval SEC     RR_POLL_INTERVAL     10             seconds between describe-services polls
@@ -56,6 +59,9 @@ Exit status:
   4    the new revision failed and the rollback did not become stable either: the service needs a human
   5    superseded: someone else started a newer deployment while we waited; nothing was rolled back
   6    another deployment holds the service (deploy lock held, or a deployment IN_PROGRESS); nothing changed
+  7    a deployment alarm failed the new revision (a CloudWatch alarm of the service went into ALARM while it
+       rolled out or baked; the message names it); the service is back on the previous revision, which is
+       stable (rolled back by ECS, or by deploy.sh when ECS did not)
   130  interrupted (the rollback command is printed)
 EOF
 }
@@ -66,7 +72,7 @@ SERVICE=${RR_SERVICE:-ritual-roast}
 REGION=${AWS_REGION:-${AWS_DEFAULT_REGION:-us-east-1}}
 REPOSITORY=${RR_ECR_REPOSITORY:-ritual-roast}
 CONTAINER=${RR_CONTAINER:-ritual-roast}
-TIMEOUT=${RR_TIMEOUT:-600}
+TIMEOUT=${RR_TIMEOUT:-1200}
 ROLLBACK_TIMEOUT=${RR_ROLLBACK_TIMEOUT:-}
 MIGRATE_TIMEOUT=${RR_MIGRATE_TIMEOUT:-900}
 POLL_INTERVAL=${RR_POLL_INTERVAL:-10}
@@ -77,6 +83,7 @@ REGISTRY_HOST_OVERRIDE=${RR_REGISTRY_HOST:-}
 BOOTSTRAP_SCRIPT=${RR_BOOTSTRAP_SCRIPT:-$SCRIPT_DIR/infra/bootstrap.sh}
 SKIP_BUILD=0
 [ -n "$BINARY" ] && SKIP_BUILD=1
+DEPLOY_ALARMS=()
 DRY_RUN=0
 FORCE=0
 BOOTSTRAP=0
@@ -160,6 +167,7 @@ change() {
   show_cmd '  +' "$@"; "$@"
 }
 awscli() { aws --region "$REGION" --output json "$@"; }
+join_by() { local sep=$1 out='' x; shift; for x in "$@"; do out+=${out:+$sep}$x; done; printf '%s' "$out"; }
 elapsed() { printf '%4d' $((SECONDS - $1)); }
 
 # The embedded Python helper (JSON handling without jq): jsonhelper SUBCOMMAND args...
@@ -201,9 +209,65 @@ def desired(path):
     print(service(path).get("desiredCount", 0))
 
 def breaker(path):
-    # true when ECS's circuit breaker rolls a failed deployment back by itself
-    cb = (service(path).get("deploymentConfiguration") or {}).get("deploymentCircuitBreaker") or {}
-    print("true" if cb.get("enable") and cb.get("rollback") else "false")
+    # true when ECS rolls a failed deployment back by itself: its circuit breaker, or its deployment alarms,
+    # with rollback on
+    conf = service(path).get("deploymentConfiguration") or {}
+    cb = conf.get("deploymentCircuitBreaker") or {}
+    al = conf.get("alarms") or {}
+    print("true" if (cb.get("enable") and cb.get("rollback")) or (al.get("enable") and al.get("rollback")) else "false")
+
+def alarm_names(path):
+    # the service's deployment alarms (deploymentConfiguration.alarms), one per line, when they are enabled
+    al = (service(path).get("deploymentConfiguration") or {}).get("alarms") or {}
+    if al.get("enable"):
+        for name in al.get("alarmNames") or []:
+            print(name)
+
+def in_alarm(path):
+    # the alarms of describe-alarms output whose state is ALARM (filtered here too: not every endpoint filters)
+    d = load(path)
+    for a in (d.get("MetricAlarms") or []) + (d.get("CompositeAlarms") or []):
+        if a.get("StateValue") == "ALARM":
+            print(a["AlarmName"])
+
+def alarm_reasons(path):
+    # "name: why CloudWatch says it is in ALARM" for each alarm in ALARM in describe-alarms output
+    d = load(path)
+    for a in (d.get("MetricAlarms") or []) + (d.get("CompositeAlarms") or []):
+        if a.get("StateValue") == "ALARM":
+            print("%s: %s" % (a["AlarmName"], a.get("StateReason") or "in ALARM"))
+
+def alarm_cause(path, dep_id, other_id, created, configured_path, before_path, now_path):
+    # Why ECS failed deployment dep_id: "alarm" (a deployment alarm), "breaker" (the circuit breaker) or "unknown",
+    # then the alarm names, comma-separated. ECS says which in the failed deployment's rolloutStateReason, in the
+    # rollback deployment's and in the service events; the configured alarms found in those texts name it, and
+    # so does CloudWatch: configured alarms in ALARM now that were not when the deploy started (ECS ignores an
+    # alarm already in ALARM when a deployment starts).
+    s = service(path) or {}
+    deps = {d.get("id"): d for d in s.get("deployments") or []}
+    texts = [str((deps.get(i) or {}).get("rolloutStateReason") or "") for i in (dep_id, other_id) if i]
+    for e in s.get("events") or []:
+        msg = str(e.get("message", ""))
+        ours = dep_id in msg or (other_id and other_id in msg)
+        if ours or (when(e.get("createdAt", 0)) >= float(created) - 1 and "alarm" in msg.lower()):
+            texts.append(msg)
+    def lines(p):
+        try:
+            with open(p) as f:
+                return [x.strip() for x in f if x.strip()]
+        except OSError:
+            return []
+    configured, before, now = lines(configured_path), set(lines(before_path)), lines(now_path)
+    text = " ".join(texts)
+    named = [n for n in configured if n in text]
+    fresh = [n for n in now if n not in before and n not in named and (n in configured or not configured)]
+    if "alarm" in text.lower() or (fresh and "circuit breaker" not in text.lower()):
+        print("alarm")
+    elif "circuit breaker" in text.lower():
+        print("breaker")
+    else:
+        print("unknown")
+    print(", ".join(named + fresh))
 
 def describe_dep(d):
     return "deployment %s (%s, %s, running %s/%s, started %s)" % (
@@ -400,8 +464,9 @@ def verdict(path, dep_id, created, prev_td, seen_path, breaker_on):
     #   STABLE        ours is PRIMARY, COMPLETED, running == desired
     #   WAIT          ours is rolling out, or not visible yet (a stale read right after update-service)
     #   FAIL          ours FAILED and nothing else took over (deploy.sh rolls back)
-    #   BREAKER       ours FAILED, the circuit breaker has rollback on, its rollback is not visible yet
-    #   ECS_ROLLBACK  ours FAILED and ECS started a rollback deployment to the previous revision
+    #   BREAKER       ours FAILED, ECS rolls back by itself (circuit breaker or deployment alarms with rollback
+    #                 on), its rollback is not visible yet
+    #   ECS_ROLLBACK  ours FAILED and ECS started a rollback deployment to the previous revision (why: alarm-cause)
     #   SUPERSEDED    a newer deployment, not ECS's rollback, took over: someone else deployed
     # Output: verdict; progress line (" -- reason" appended unless WAIT/STABLE); "OTHER id td" (or "OTHER");
     # then "EVENT message" lines for service events not printed yet.
@@ -414,7 +479,11 @@ def verdict(path, dep_id, created, prev_td, seen_path, breaker_on):
     newer = [d for d in deps if d.get("id") != dep_id and when(d.get("createdAt")) >= float(created)]
     newer.sort(key=lambda d: when(d.get("createdAt")), reverse=True)
     events = s.get("events") or []
-    rolled_back = any(dep_id in str(e.get("message")) and "fail" in str(e.get("message")) for e in events)
+    # ECS reports a failed deployment it rolled back (circuit breaker: "... failed ..."; deployment alarms: "...
+    # alarm ...") in the service events, and the rollback deployment's reason says "rolling back".
+    rolled_back = any(dep_id in str(e.get("message")) and ("fail" in str(e.get("message")).lower()
+                                                             or "alarm" in str(e.get("message")).lower())
+                      for e in events)
     others = "; ".join("%s %s %s %s/%s" % (d.get("id"), d.get("status"), short(d.get("taskDefinition")),
                                              d.get("runningCount", 0), d.get("desiredCount", 0))
                        for d in deps if d.get("id") != dep_id)
@@ -446,7 +515,8 @@ def verdict(path, dep_id, created, prev_td, seen_path, breaker_on):
             v = "FAIL"
     elif other and other.get("status") == "PRIMARY":
         # Ours is no longer the primary deployment (or already gone) and a newer one is.
-        if rolled_back and other.get("taskDefinition") == prev_td:
+        rolling_back = "rolling back" in str(other.get("rolloutStateReason") or "").lower()
+        if (rolled_back or rolling_back) and other.get("taskDefinition") == prev_td:
             v, why = "ECS_ROLLBACK", "ECS reported deployment %s failed" % dep_id
         else:
             v, why = "SUPERSEDED", "deployment %s (%s) started after ours" % (other["id"], short(other.get("taskDefinition")))
@@ -604,6 +674,24 @@ else
     warn "a deployment is in progress ($busy); a real run would stop here (exit 6)"
   fi
   DESIRED=$(jsonhelper desired "$WORK/service.json")
+  # Deployment alarms (deploymentConfiguration.alarms): ECS fails a deployment, and rolls it back, when one of
+  # them goes into ALARM while it rolls out or bakes. ECS does not act on an alarm that is already in ALARM when
+  # the deployment starts: say so now, and remember which, so a failure is blamed on the alarm that tripped.
+  jsonhelper alarm-names "$WORK/service.json" >"$WORK/alarms-configured"
+  if [ -s "$WORK/alarms-configured" ]; then
+    mapfile -t DEPLOY_ALARMS <"$WORK/alarms-configured"
+    say "  deployment alarms: $(join_by ', ' "${DEPLOY_ALARMS[@]}")"
+    if run awscli cloudwatch describe-alarms --alarm-names "${DEPLOY_ALARMS[@]}" --state-value ALARM \
+         >"$WORK/alarms.json" 2>"$WORK/err"; then
+      jsonhelper in-alarm "$WORK/alarms.json" >"$WORK/alarms-before"
+      if [ -s "$WORK/alarms-before" ]; then
+        mapfile -t already <"$WORK/alarms-before"
+        warn "deployment alarm(s) already in ALARM: $(join_by ', ' "${already[@]}"). ECS does not act on an alarm that is already in ALARM when a deployment starts, so they will not roll this deploy back; find out why first (docs/operations.md)"
+      fi
+    else
+      warn "cannot read the deployment alarms ($(tr '\n' ' ' <"$WORK/err" | cut -c1-200)); cloudwatch:DescribeAlarms is needed to name an alarm that fails the deploy"
+    fi
+  fi
 fi
 
 # A service at desired count 0 (bootstrap mode) would "deploy" without running a single task, and ECS would
@@ -887,8 +975,8 @@ if [ "$DRY_RUN" = 1 ]; then
   change awscli ecs update-service --cluster "$CLUSTER" --service "$SERVICE" --task-definition "<the new revision's ARN>" \
     ${SCALE_TO:+--desired-count "$SCALE_TO"}
   say "  [dry-run] then: follow the deployment update-service returns (aws --region $REGION ecs describe-services" \
-      "--cluster $CLUSTER --services $SERVICE every ${POLL_INTERVAL}s, up to ${TIMEOUT}s); on failure, unless ECS's" \
-      "circuit breaker rolled back: aws --region $REGION ecs update-service --cluster $CLUSTER --service $SERVICE" \
+      "--cluster $CLUSTER --services $SERVICE every ${POLL_INTERVAL}s, up to ${TIMEOUT}s); on failure, unless ECS" \
+      "rolled back (circuit breaker, deployment alarm): aws --region $REGION ecs update-service --cluster $CLUSTER --service $SERVICE" \
       "--task-definition $PREV_TD"
   say ""
   say "DRY RUN complete: nothing was changed."
@@ -967,20 +1055,53 @@ if [ "$WAIT_VERDICT" = SUPERSEDED ]; then
   exit 5
 fi
 
-step "Why $FAMILY:$NEW_REV failed: $FAIL_REASON"
+# ECS failed our deployment: was it the circuit breaker or a deployment alarm? ECS's reasons and events say, and
+# CloudWatch names the deployment alarms that went into ALARM since the deploy started.
+CAUSE='' CAUSE_ALARMS=''
+if [ "$WAIT_VERDICT" = ECS_ROLLBACK ] || [ "$WAIT_VERDICT" = FAIL ]; then
+  cp "$WORK/poll.json" "$WORK/failed.json" 2>/dev/null || echo '{}' >"$WORK/failed.json"
+  : >"$WORK/alarms-now"
+  if [ ${#DEPLOY_ALARMS[@]} -gt 0 ] && run awscli cloudwatch describe-alarms --alarm-names "${DEPLOY_ALARMS[@]}" \
+       --state-value ALARM >"$WORK/alarms-now.json" 2>/dev/null; then
+    jsonhelper in-alarm "$WORK/alarms-now.json" >"$WORK/alarms-now"
+  fi
+  { read -r CAUSE || true; read -r CAUSE_ALARMS || true; } < <(jsonhelper alarm-cause "$WORK/failed.json" "$DEP" "$OTHER_DEP" \
+    "$DEP_CREATED" "$WORK/alarms-configured" "$WORK/alarms-before" "$WORK/alarms-now" 2>/dev/null || echo unknown)
+fi
+if [ "$CAUSE" = alarm ]; then
+  ALARMS_SAID=${CAUSE_ALARMS:-"one of $(join_by ', ' "${DEPLOY_ALARMS[@]}")"}
+  step "Why $FAMILY:$NEW_REV failed: deployment alarm $ALARMS_SAID went into ALARM ($FAIL_REASON)"
+  if [ -s "$WORK/alarms-now" ]; then
+    jsonhelper alarm-reasons "$WORK/alarms-now.json" | sed 's/^/    alarm /'
+  fi
+  say "    what the alarm means and what to check first: docs/operations.md"
+else
+  step "Why $FAMILY:$NEW_REV failed: $FAIL_REASON"
+fi
 explain "$DEP"
 
 if [ "$WAIT_VERDICT" = ECS_ROLLBACK ]; then
-  # ECS's circuit breaker already started the rollback: follow it; a second update-service would start
-  # another rollback deployment on top of ECS's.
-  step "ECS's deployment circuit breaker rolled $CLUSTER/$SERVICE back to $FAMILY:$PREV_REV (deployment $OTHER_DEP)"
+  # ECS already started the rollback (circuit breaker, or deployment alarm with rollback on): follow it; a
+  # second update-service would start another rollback deployment on top of ECS's.
+  if [ "$CAUSE" = alarm ]; then
+    ROLLER="ECS (deployment alarm $ALARMS_SAID)"
+    step "Deployment alarm $ALARMS_SAID: ECS failed $FAMILY:$NEW_REV and rolled $CLUSTER/$SERVICE back to $FAMILY:$PREV_REV (deployment $OTHER_DEP)"
+  else
+    ROLLER="the circuit breaker"
+    step "ECS's deployment circuit breaker rolled $CLUSTER/$SERVICE back to $FAMILY:$PREV_REV (deployment $OTHER_DEP)"
+  fi
   if wait_deployment "$OTHER_DEP" "$DEP_CREATED" "$NEW_TD" "$ROLLBACK_TIMEOUT" "rollback to $FAMILY:$PREV_REV"; then
+    if [ "$CAUSE" = alarm ]; then
+      printf '\nFAILED (deployment alarm): %s:%s (image %s) set off the deployment alarm %s: %s. ECS rolled back to %s:%s, which is stable. What the alarm means and what to check: docs/operations.md\n' \
+        "$FAMILY" "$NEW_REV" "$NEW_IMAGE" "$ALARMS_SAID" "$FAIL_REASON" "$FAMILY" "$PREV_REV" >&2
+      exit 7
+    fi
     printf '\nFAILED: %s:%s (image %s) did not become stable: %s. ECS'"'"'s circuit breaker rolled back to %s:%s, which is stable.\n' \
       "$FAMILY" "$NEW_REV" "$NEW_IMAGE" "$FAIL_REASON" "$FAMILY" "$PREV_REV" >&2
     exit 3
   fi
-  printf '\nFAILED: %s:%s did not become stable (%s); the circuit breaker rolled back to %s:%s, but that is not stable either (%s). The service needs a human: aws --region %s ecs describe-services --cluster %s --services %s\n' \
-    "$FAMILY" "$NEW_REV" "$FAIL_REASON" "$FAMILY" "$PREV_REV" "$WAIT_REASON" "$REGION" "$CLUSTER" "$SERVICE" >&2
+  printf '\nFAILED: %s:%s did not become stable (%s); %s rolled back to %s:%s, but that is not stable either (%s). The service needs a human: aws --region %s ecs describe-services --cluster %s --services %s\n' \
+    "$FAMILY" "$NEW_REV" "$FAIL_REASON" "$ROLLER" "$FAMILY" "$PREV_REV" "$WAIT_REASON" "$REGION" "$CLUSTER" "$SERVICE" >&2
   exit 4
 fi
 
@@ -993,6 +1114,11 @@ fi
 read -r RB_DEP RB_CREATED <<<"$(jsonhelper our-deployment "$WORK/rollback.json" "$PREV_TD")"
 say "  rollback requested: $CLUSTER/$SERVICE set to $FAMILY:$PREV_REV (deployment ${RB_DEP:-?})"
 if [ -n "$RB_DEP" ] && wait_deployment "$RB_DEP" "$RB_CREATED" "$NEW_TD" "$ROLLBACK_TIMEOUT" "rollback to $FAMILY:$PREV_REV"; then
+  if [ "$CAUSE" = alarm ]; then
+    printf '\nFAILED (deployment alarm): %s:%s (image %s) set off the deployment alarm %s: %s. ECS failed the deployment without rolling back; deploy.sh rolled back to %s:%s, which is stable. What the alarm means and what to check: docs/operations.md\n' \
+      "$FAMILY" "$NEW_REV" "$NEW_IMAGE" "$ALARMS_SAID" "$FAIL_REASON" "$FAMILY" "$PREV_REV" >&2
+    exit 7
+  fi
   printf '\nFAILED: %s:%s (image %s) did not become stable: %s. Rolled back to %s:%s, which is stable.\n' \
     "$FAMILY" "$NEW_REV" "$NEW_IMAGE" "$FAIL_REASON" "$FAMILY" "$PREV_REV" >&2
   exit 3

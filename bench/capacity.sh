@@ -73,14 +73,20 @@ LUA
 cat >"$work/count.lua" <<'LUA'
 local threads = {}
 setup = function(thread) table.insert(threads, thread) end
-init = function() ok = 0; shed = 0; other = 0 end
+init = function() ok = 0; shed = 0; other = 0; other_codes = "" end
 response = function(status)
-  if status < 400 then ok = ok + 1 elseif status == 503 or status == 429 then shed = shed + 1 else other = other + 1 end
+  if status < 400 then ok = ok + 1 elseif status == 503 or status == 429 then shed = shed + 1
+  else other = other + 1; if #other_codes < 40 then other_codes = other_codes .. status .. " " end end
 end
-done = function()
-  local o, s, x = 0, 0, 0
-  for _, t in ipairs(threads) do o = o + t:get("ok"); s = s + t:get("shed"); x = x + t:get("other") end
+done = function(summary)
+  local o, s, x, codes = 0, 0, 0, ""
+  for _, t in ipairs(threads) do
+    o = o + t:get("ok"); s = s + t:get("shed"); x = x + t:get("other"); codes = codes .. t:get("other_codes")
+  end
+  local e = summary.errors
   io.write(string.format("COUNTS ok=%d shed=%d other=%d\n", o, s, x))
+  io.write(string.format("OTHER %s socket errors: connect %d, read %d, write %d, timeout %d\n",
+    codes, e.connect, e.read, e.write, e.timeout))
 end
 LUA
 cat "$work/lead.lua" "$work/count.lua" >"$work/lead-count.lua"
@@ -112,7 +118,8 @@ peak_rss_mib() { # container id, while a load runs: the cgroup's peak
   for f in /sys/fs/cgroup/system.slice/docker-"$id".scope/memory.peak /sys/fs/cgroup/docker/"$id"/memory.peak; do
     [ -r "$f" ] && { echo $(( $(cat "$f") / 1048576 )); return; }
   done
-  docker stats --no-stream --format '{{.MemUsage}}' "$1" | awk '{print $1}'
+  # No cgroup file to read: the current usage instead (MiB, as docker prints it).
+  docker stats --no-stream --format '{{.MemUsage}}' "$1" | awk '{v=$1; sub(/MiB/,"",v); print v}'
 }
 
 best_under_100ms() { # url, wrk script or "" -> "rate connections p99"
@@ -132,8 +139,9 @@ best_under_100ms() { # url, wrk script or "" -> "rate connections p99"
   echo "$best"
 }
 
-overload() { # url, script -> "ok shed other"
+overload() { # url, script -> "ok shed other" (what "other" was goes to stderr)
   wrk -t2 -c256 -d"${duration}s" -s "$2" "$1" >"$work/over.out" 2>&1 || true
+  grep '^OTHER' "$work/over.out" | sed "s|^OTHER|  $1 at 256 connections, other answers:|" >&2
   awk '/^COUNTS/ {split($2,a,"="); split($3,b,"="); split($4,c,"="); print a[2], b[2], c[2]}' "$work/over.out"
 }
 

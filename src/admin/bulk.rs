@@ -23,6 +23,19 @@ pub struct BulkForm {
     action: String,
     #[serde(default)]
     confirm: String,
+    /// The filtered list the action was chosen on, to go back to.
+    #[serde(default)]
+    return_to: String,
+}
+
+/// The list to go back to: the one the form came from when it is the leads list, else the plain list.
+fn list_page(return_to: &str) -> &str {
+    let plain = return_to == "/admin/leads" || return_to.starts_with("/admin/leads?");
+    if plain && !return_to.contains("//") && return_to.bytes().all(|b| b.is_ascii_graphic()) {
+        return_to
+    } else {
+        "/admin/leads"
+    }
 }
 
 pub async fn apply(
@@ -33,12 +46,21 @@ pub async fn apply(
     form: CsrfForm<BulkForm>,
 ) -> Result<HttpResponse, AppError> {
     let form = form.0;
+    let back = list_page(&form.return_to);
     if form.ids.is_empty() {
         return Ok(redirect_with_flash(
             &state,
             &req,
-            "/admin/leads",
+            back,
             "Select at least one lead first.",
+        ));
+    }
+    if form.action.is_empty() {
+        return Ok(redirect_with_flash(
+            &state,
+            &req,
+            back,
+            "Choose what to do with the selected leads.",
         ));
     }
     if form.ids.len() > MAX_SELECTED {
@@ -54,7 +76,7 @@ pub async fn apply(
     {
         let changed = lead_changes::bulk_status(&state.db, &form.ids, status, actor).await?;
         let message = format!("{changed} lead(s) set to {}.", status.as_str());
-        return Ok(redirect_with_flash(&state, &req, "/admin/leads", &message));
+        return Ok(redirect_with_flash(&state, &req, back, &message));
     }
     if form.action != "delete" {
         return Err(AppError::BadRequest("unknown bulk action".into()));
@@ -68,8 +90,9 @@ pub async fn apply(
                 @for id in &form.ids { input type="hidden" name="ids" value=(id); }
                 input type="hidden" name="action" value="delete";
                 input type="hidden" name="confirm" value="yes";
+                input type="hidden" name="return_to" value=(back);
                 button.button.button--danger type="submit" data-testid="confirm-bulk-delete" { "Delete them" }
-                " " a href="/admin/leads" { "Cancel" }
+                " " a href=(back) { "Cancel" }
             }
         };
         return Ok(frame.page("Confirm deletion").render(content));
@@ -78,7 +101,7 @@ pub async fn apply(
     Ok(redirect_with_flash(
         &state,
         &req,
-        "/admin/leads",
+        back,
         &format!("{deleted} lead(s) deleted."),
     ))
 }

@@ -15,6 +15,7 @@ use futures_util::future::{Ready, ready};
 use serde::Deserialize;
 use serde::de::DeserializeOwned;
 
+use super::pending_form;
 use super::session::{SESSION_COOKIE, read_private, token_hash};
 use crate::db::staff::StaffUser;
 use crate::db::staff_sessions;
@@ -64,7 +65,9 @@ pub async fn require_staff(
             ));
         }
         Ok(None) => {
-            return Ok(req.into_response(AppError::NotSignedIn.error_response()));
+            return Ok(pending_form::keep_and_sign_in(req, &state)
+                .await
+                .map_into_boxed_body());
         }
         Err(error) => return Err(error.into()),
     };

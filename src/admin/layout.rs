@@ -89,7 +89,7 @@ fn frame_markup(
     flash: Option<&str>,
     content: Markup,
 ) -> Markup {
-    Page::new(title).body_class("admin").render(html! {
+    Page::new(title).body_class("admin").script("js/admin.js").render(html! {
         header.admin-header {
             a.brand href="/admin" { "Ritual Roast · Staff" }
             @if let Some(staff) = staff {

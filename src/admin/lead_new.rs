@@ -32,7 +32,7 @@ pub async fn create(
     fields: CsrfForm<HashMap<String, String>>,
 ) -> Result<HttpResponse, AppError> {
     let values = LeadFormValues::from_fields(fields.0);
-    let lead = match values.validate() {
+    let lead = match values.validate_for_staff() {
         Ok(lead) => lead,
         Err(errors) => {
             return Ok(frame
@@ -52,10 +52,10 @@ pub async fn create(
 
 fn form(values: &LeadFormValues, errors: &FieldErrors, staff: &Staff) -> Markup {
     let inner =
-        LeadFormView { values, errors }.render_with_action("/admin/leads/new", csrf_field(staff));
+        LeadFormView { values, errors }.render_for_staff("/admin/leads/new", csrf_field(staff));
     html! {
         h1 { (TITLE) }
-        p { "For enquiries that came by phone, email or in person. Tick consent only if they agreed to marketing emails." }
+        p { "For enquiries that came by phone, email or in person. An email address or a phone number is enough. Tick consent only if they agreed to marketing emails." }
         (inner)
     }
 }

@@ -8,6 +8,7 @@ use serde::Deserialize;
 
 use super::guard::{CsrfForm, Staff};
 use super::layout::{AdminFrame, csrf_field, redirect_with_flash};
+use super::pending_form;
 use crate::db::lead_changes::{self, EditOutcome, LeadEdit};
 use crate::db::lead_events::{self, LeadEvent};
 use crate::db::leads::{self, Lead};
@@ -31,16 +32,62 @@ async fn load(state: &AppState, id: i64) -> Result<Lead, AppError> {
     leads::find(&state.db, id).await?.ok_or(AppError::NotFound)
 }
 
+/// What the edit form shows when it is not simply the stored lead: the staff member's own input (after a
+/// problem, a conflict, or a sign-in that interrupted a save) and why it is shown.
+#[derive(Default)]
+struct Draft {
+    problem: Option<String>,
+    status: Option<LeadStatus>,
+    notes: Option<String>,
+    /// The version the form saves against (a conflict moves it on to the other person's save).
+    version: Option<i32>,
+}
+
 pub async fn show(
     frame: AdminFrame,
+    req: HttpRequest,
     state: web::Data<AppState>,
     staff: Staff,
     id: web::Path<i64>,
 ) -> Result<HttpResponse, AppError> {
     let lead = load(&state, *id).await?;
     let history = lead_events::history(&state.db, lead.id).await?;
-    let content = detail(&lead, &history, &staff, None, None);
-    Ok(frame.page(&lead.name).render(content))
+    let kept = pending_form::take(&req, &state, &page_path(lead.id));
+    let draft = match &kept {
+        Some(fields) => Draft {
+            problem: Some(
+                "Your changes are not saved yet: they were kept while you signed in again. Check them and save."
+                    .into(),
+            ),
+            status: fields.get("status").and_then(|s| LeadStatus::parse(s)),
+            notes: fields.get("notes").cloned(),
+            version: fields.get("version").and_then(|v| v.parse().ok()),
+        },
+        None => Draft::default(),
+    };
+    let response = frame
+        .page(&lead.name)
+        .render(detail(&lead, &history, &staff, &draft));
+    Ok(match kept {
+        Some(_) => pending_form::forget(response),
+        None => response,
+    })
+}
+
+fn page_path(id: i64) -> String {
+    format!("/admin/leads/{id}")
+}
+
+/// The notes box after someone else saved first: theirs, then the staff member's own, unless one already
+/// holds the other. Nothing either of them wrote is dropped; saving again keeps both.
+fn merge_notes(theirs: &str, mine: &str) -> String {
+    if theirs.is_empty() || mine.contains(theirs) {
+        mine.to_owned()
+    } else if mine.is_empty() || theirs.contains(mine) {
+        theirs.to_owned()
+    } else {
+        format!("{theirs}\n\n— your notes, not saved yet —\n{mine}")
+    }
 }
 
 pub async fn edit(
@@ -63,13 +110,18 @@ pub async fn edit(
     let status = match status {
         Ok(status) => status,
         Err(problem) => {
+            let draft = Draft {
+                problem: Some(problem.into()),
+                status: LeadStatus::parse(&form.status),
+                notes: Some(form.notes.clone()),
+                version: Some(form.version),
+            };
             return form_again(
                 &frame,
                 &state,
                 &staff,
                 lead,
-                problem,
-                &form.notes,
+                draft,
                 StatusCode::UNPROCESSABLE_ENTITY,
             )
             .await;
@@ -91,41 +143,36 @@ pub async fn edit(
         )),
         EditOutcome::NotFound => Err(AppError::NotFound),
         EditOutcome::Stale => {
-            let message = "Someone else saved this lead after you opened it. Their version is shown below; \
-                           your notes are kept in the form — review and save again.";
             let current = load(&state, lead.id).await?;
-            form_again(
-                &frame,
-                &state,
-                &staff,
-                current,
-                message,
-                &form.notes,
-                StatusCode::CONFLICT,
-            )
-            .await
+            let draft = Draft {
+                problem: Some(format!(
+                    "Someone else saved this lead after you opened it: their status is \"{}\". Their notes and \
+                     yours are both in the box below and your status is kept; check them and save again.",
+                    current.status.as_str()
+                )),
+                status: Some(status),
+                notes: Some(merge_notes(&current.notes, &form.notes)),
+                version: Some(current.version),
+            };
+            form_again(&frame, &state, &staff, current, draft, StatusCode::CONFLICT).await
         }
     }
 }
 
-/// The lead page again, with `problem` above the edit form and the notes as the staff member typed them.
+/// The lead page again, with the draft's problem above the edit form and its input in it.
 async fn form_again(
     frame: &AdminFrame,
     state: &AppState,
     staff: &Staff,
     lead: Lead,
-    problem: &str,
-    notes: &str,
+    draft: Draft,
     status: StatusCode,
 ) -> Result<HttpResponse, AppError> {
     let history = lead_events::history(&state.db, lead.id).await?;
-    Ok(frame.page(&lead.name).status(status).render(detail(
-        &lead,
-        &history,
-        staff,
-        Some(problem),
-        Some(notes),
-    )))
+    Ok(frame
+        .page(&lead.name)
+        .status(status)
+        .render(detail(&lead, &history, staff, &draft)))
 }
 
 pub async fn confirm_delete(
@@ -166,13 +213,9 @@ pub async fn delete(
     ))
 }
 
-fn detail(
-    lead: &Lead,
-    history: &[LeadEvent],
-    staff: &Staff,
-    error: Option<&str>,
-    notes: Option<&str>,
-) -> Markup {
+fn detail(lead: &Lead, history: &[LeadEvent], staff: &Staff, draft: &Draft) -> Markup {
+    let status = draft.status.unwrap_or(lead.status);
+    let notes = draft.notes.as_deref().unwrap_or(&lead.notes);
     html! {
         p { a href="/admin/leads" { "← All leads" } }
         h1 data-testid="lead-name" { (lead.name) }
@@ -184,19 +227,20 @@ fn detail(
         }
         section.edit-lead {
             h2 { "Work this lead" }
-            @if let Some(error) = error { div.notice.notice--error role="alert" data-testid="edit-error" { (error) } }
+            @if let Some(problem) = &draft.problem { div.notice.notice--error role="alert" data-testid="edit-error" { (problem) } }
             form method="post" action={ "/admin/leads/" (lead.id) "/edit" } data-testid="edit-form" {
                 (csrf_field(staff))
-                input type="hidden" name="version" value=(lead.version);
+                input type="hidden" name="version" value=(draft.version.unwrap_or(lead.version));
+                input type="hidden" name="return_to" value=(page_path(lead.id));
                 div.field {
                     label for="status" { "Status" }
                     select #status name="status" {
-                        @for s in LeadStatus::ALL { option value=(s.as_str()) selected[lead.status == s] { (s.as_str()) } }
+                        @for s in LeadStatus::ALL { option value=(s.as_str()) selected[status == s] { (s.as_str()) } }
                     }
                 }
                 div.field {
                     label for="notes" { "Notes" }
-                    textarea #notes name="notes" rows="5" maxlength=(NOTES_MAX) { (notes.unwrap_or(&lead.notes)) }
+                    textarea #notes name="notes" rows="5" maxlength=(NOTES_MAX) { (notes) }
                 }
                 button.button.button--primary type="submit" { "Save" }
                 " " a href={ "/admin/leads/" (lead.id) "/delete" } data-testid="delete-link" { "Delete…" }

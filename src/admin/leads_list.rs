@@ -60,11 +60,13 @@ pub async fn show(
         }
         form method="post" action="/admin/leads/bulk" {
             (csrf_field(&staff))
+            input type="hidden" name="return_to" value={ "/admin/leads?" (query_string(&params.filter, params.sort, params.after.as_ref())) };
             (table(&rows, &params.filter, params.sort))
             @if !rows.is_empty() {
                 div.bulk-actions {
                     label for="bulk-action" { "With the selected leads:" }
                     select #bulk-action name="action" {
+                        option value="" selected { "Choose an action…" }
                         @for status in LeadStatus::ALL {
                             option value={ "status:" (status.as_str()) } { "Set status to " (status.as_str()) }
                         }
@@ -127,27 +129,31 @@ fn table(rows: &[Lead], filter: &LeadFilter, sort: Sort) -> Markup {
         @if rows.is_empty() {
             p data-testid="no-results" { "No leads match these filters." }
         } @else {
+            span #select-label hidden { "Select" }
             table.data-table data-testid="leads-table" {
                 caption.visually-hidden { "Leads, sortable by column" }
                 thead { tr {
-                    th scope="col" { span.visually-hidden { "Select" } }
-                    (sortable("Received", SortKey::Created, filter, sort))
-                    (sortable("Name", SortKey::Name, filter, sort))
-                    (sortable("Email", SortKey::Email, filter, sort))
-                    th scope="col" { "Interest" }
-                    (sortable("Status", SortKey::Status, filter, sort))
-                    th scope="col" { "Consent" }
+                    th scope="col" {
+                        input type="checkbox" data-testid="select-all" aria-label="Select all leads on this page" hidden;
+                    }
+                    (sortable("Received", SortKey::Created, filter, sort, true))
+                    (sortable("Name", SortKey::Name, filter, sort, false))
+                    (sortable("Email", SortKey::Email, filter, sort, true))
+                    th.col-optional scope="col" { "Interest" }
+                    (sortable("Status", SortKey::Status, filter, sort, false))
+                    th.col-optional scope="col" { "Consent" }
                 } }
                 tbody {
                     @for lead in rows {
                         tr data-testid="lead-row" {
-                            td { input type="checkbox" name="ids" value=(lead.id) aria-label={ "Select " (lead.name) }; }
-                            td { (lead.created_at.format("%Y-%m-%d %H:%M")) }
-                            td { a href={ "/admin/leads/" (lead.id) } { (lead.name) } }
-                            td { (lead.email) }
-                            td { (lead.interest.label()) }
+                            // One shared label element for the group ("Select"), then the lead's name.
+                            td { input type="checkbox" name="ids" value=(lead.id) aria-labelledby={ "select-label lead-name-" (lead.id) }; }
+                            td.col-optional { (lead.created_at.format("%Y-%m-%d %H:%M")) }
+                            td { a id={ "lead-name-" (lead.id) } href={ "/admin/leads/" (lead.id) } { (lead.name) } }
+                            td.col-optional { (lead.email) }
+                            td.col-optional { (lead.interest.label()) }
                             td { span class={ "badge badge--" (lead.status.as_str()) } { (lead.status.as_str()) } }
-                            td { @if lead.consent { "yes" } @else { "no" } }
+                            td.col-optional { @if lead.consent { "yes" } @else { "no" } }
                         }
                     }
                 }
@@ -156,7 +162,13 @@ fn table(rows: &[Lead], filter: &LeadFilter, sort: Sort) -> Markup {
     }
 }
 
-fn sortable(label: &str, key: SortKey, filter: &LeadFilter, current: Sort) -> Markup {
+fn sortable(
+    label: &str,
+    key: SortKey,
+    filter: &LeadFilter,
+    current: Sort,
+    optional: bool,
+) -> Markup {
     let active = current.key == key;
     let next = Sort {
         key,
@@ -172,7 +184,7 @@ fn sortable(label: &str, key: SortKey, filter: &LeadFilter, current: Sort) -> Ma
         (true, false) => Some("descending"),
     };
     html! {
-        th scope="col" aria-sort=[aria] {
+        th.col-optional[optional] scope="col" aria-sort=[aria] {
             a href={ "/admin/leads?" (query_string(filter, next, None)) } {
                 (label) @if active { @if current.ascending { " ▲" } @else { " ▼" } }
             }

@@ -16,6 +16,7 @@ mod login;
 mod news;
 mod not_found;
 pub mod passwords;
+mod pending_form;
 pub mod session;
 pub mod setup;
 

@@ -106,9 +106,10 @@ pub async fn insert(
         .idempotency_key()
         .unwrap_or_else(|| uuid::Uuid::new_v4().simple().to_string());
     let form_token = key.as_str();
+    let no_email = LeadEmail::from_stored(String::new());
     let row = NewLead {
         name: &lead.name,
-        email: &lead.email,
+        email: lead.email.as_ref().unwrap_or(&no_email),
         phone: &lead.phone,
         interest: lead.interest,
         message: &lead.message,

@@ -14,7 +14,8 @@ const FORM_TOKEN_MAX: usize = 64;
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct LeadSubmission {
     pub name: LeadName,
-    pub email: LeadEmail,
+    /// Always present from the public form; staff may record a phone enquiry without one.
+    pub email: Option<LeadEmail>,
     pub phone: LeadPhone,
     pub interest: Interest,
     pub message: LeadMessage,
@@ -34,7 +35,7 @@ impl LeadSubmission {
         for part in [
             token,
             self.name.as_str(),
-            self.email.as_str(),
+            self.email.as_ref().map_or("", LeadEmail::as_str),
             self.phone.as_str(),
             self.interest.as_str(),
             self.message.as_str(),
@@ -98,17 +99,38 @@ impl LeadFormValues {
 
     /// Applies every rule; all failures are reported at once so the visitor fixes them in one go.
     pub fn validate(&self) -> Result<LeadSubmission, FieldErrors> {
+        self.validate_as(false)
+    }
+
+    /// The same rules for a lead staff add by hand (a phone call, a walk-in): an email address or a phone
+    /// number is enough.
+    pub fn validate_for_staff(&self) -> Result<LeadSubmission, FieldErrors> {
+        self.validate_as(true)
+    }
+
+    fn validate_as(&self, by_staff: bool) -> Result<LeadSubmission, FieldErrors> {
         let mut errors = FieldErrors::default();
+        let typed = |field| !self.get(field).trim().is_empty();
+        if by_staff && !typed(LeadField::Email) && !typed(LeadField::Phone) {
+            errors.add(
+                LeadField::Email,
+                "Give an email address or a phone number, so someone can reply.",
+            );
+        }
         let name = check(
             &mut errors,
             LeadField::Name,
             LeadName::parse(self.get(LeadField::Name)),
         );
-        let email = check(
-            &mut errors,
-            LeadField::Email,
-            LeadEmail::parse(self.get(LeadField::Email)),
-        );
+        let email = match self.get(LeadField::Email).trim() {
+            // Staff without an address: the check above asked for a phone number instead.
+            "" if by_staff => Some(None),
+            raw => check(
+                &mut errors,
+                LeadField::Email,
+                LeadEmail::parse(raw).map(Some),
+            ),
+        };
         let phone = check(
             &mut errors,
             LeadField::Phone,

@@ -12,17 +12,29 @@ pub struct LeadFormView<'a> {
     pub errors: &'a FieldErrors,
 }
 
+/// Who fills the form in: the visitor ("Your name", "Send"), or staff recording an enquiry for someone
+/// else ("Name", "Add lead"; an email address or a phone number is enough).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Audience {
+    Visitor,
+    Staff,
+}
+
 impl LeadFormView<'_> {
     pub fn render(&self) -> Markup {
         // Without JavaScript the answer to a post is a new page: on a 422 the error summary's `autofocus`
         // brings the visitor back down to the form. The fragment names no element on purpose: a page whose
         // fragment targets an element skips `autofocus`, and a fragment kept through the redirect to
         // /thanks must not jump anywhere either.
-        self.render_with_action("/leads#enquiry", html! {})
+        self.render_for(Audience::Visitor, "/leads#enquiry", html! {})
     }
 
-    /// The same form posting elsewhere (the staff "add lead" page), with extra hidden fields.
-    pub fn render_with_action(&self, action: &str, hidden: Markup) -> Markup {
+    /// The form for staff adding a lead, posting to `action` with extra hidden fields (the CSRF token).
+    pub fn render_for_staff(&self, action: &str, hidden: Markup) -> Markup {
+        self.render_for(Audience::Staff, action, hidden)
+    }
+
+    fn render_for(&self, audience: Audience, action: &str, hidden: Markup) -> Markup {
         let v = self.values;
         html! {
             form #lead-form .lead-form method="post" action=(action) data-testid="lead-form" {
@@ -40,20 +52,27 @@ impl LeadFormView<'_> {
                     }
                 }
                 input type="hidden" name=(FORM_TOKEN_KEY) value=(v.form_token);
-                @for field in LeadField::ALL { (self.field(field)) }
+                @for field in LeadField::ALL { (self.field(field, audience)) }
                 div.hp aria-hidden="true" {
                     label for="website" { "Leave this field empty" }
                     input #website type="text" name="website" value=(v.website) tabindex="-1" autocomplete="off";
                 }
-                button.button.button--primary type="submit" data-testid="submit" { "Send" }
-                p.form-note { "We reply within one working day. See our " a href="/privacy" { "privacy note" } "." }
+                @match audience {
+                    Audience::Visitor => {
+                        button.button.button--primary type="submit" data-testid="submit" { "Send" }
+                        p.form-note { "We reply within one working day. See our " a href="/privacy" { "privacy note" } "." }
+                    }
+                    Audience::Staff => {
+                        button.button.button--primary type="submit" data-testid="submit" { "Add lead" }
+                    }
+                }
             }
         }
     }
 
     /// One field: its label, its control (with the limits and hints from the field's definition) and the
     /// place for its error message.
-    fn field(&self, field: LeadField) -> Markup {
+    fn field(&self, field: LeadField, audience: Audience) -> Markup {
         let key = field.key();
         let value = self.values.get(field);
         let error = self.errors.first(field);
@@ -62,8 +81,15 @@ impl LeadFormView<'_> {
         let testid = format!("input-{key}");
         let hint = field.missing_message();
         let max = field.max_chars();
-        let required = field.required();
-        let label = html! { label for=(key) { (field.form_label()) } };
+        let staff = audience == Audience::Staff;
+        // Staff may take a phone number instead of an email address: the server checks one is there.
+        let required = field.required() && !(staff && field == LeadField::Email);
+        let label_text = match (audience, field) {
+            (Audience::Visitor, _) => field.form_label(),
+            (Audience::Staff, LeadField::Consent) => "They said yes to marketing emails",
+            (Audience::Staff, _) => field.staff_label(),
+        };
+        let label = html! { label for=(key) { (label_text) } };
         let error_box = html! {
             p.field__error id=(error_id) aria-live="polite" { @if let Some(m) = error { (m) } }
         };

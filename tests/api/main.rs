@@ -3,6 +3,7 @@
 
 mod admin_access;
 mod admin_csrf;
+mod admin_defects;
 mod admin_leads;
 mod admin_list;
 mod admin_sessions;

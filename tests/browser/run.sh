@@ -24,5 +24,5 @@ trap 'kill $app 2>/dev/null; wait $app 2>/dev/null; rm -rf "$work"' EXIT
 for _ in $(seq 1 100); do curl -sf "http://127.0.0.1:$port/health.html" >/dev/null && break; sleep 0.1; done
 
 mkdir -p test-output/browser
-RR_BASE_URL="http://127.0.0.1:$port" RR_DB_FILE="$work/browser.sqlite3" RR_OUTPUT=test-output/browser \
-  python3 -m pytest -q -p no:cacheprovider tests/browser/test_site.py tests/browser/test_public_site.py
+RR_BASE_URL="http://127.0.0.1:$port" RR_DB_FILE="$work/browser.sqlite3" RR_OUTPUT=test-output/browser RR_BIN="$bin" \
+  python3 -m pytest -q -p no:cacheprovider tests/browser/test_site.py tests/browser/test_public_site.py tests/browser/test_admin.py

@@ -27,7 +27,11 @@ def make_driver(javascript=True, width=1280, height=800):
     if not javascript:
         options.add_experimental_option("prefs", {"profile.managed_default_content_settings.javascript": 2})
     # An explicit driver path: Selenium Manager would try to download one, and there is no network.
-    return webdriver.Chrome(service=Service("/usr/bin/chromedriver"), options=options)
+    driver = webdriver.Chrome(service=Service("/usr/bin/chromedriver"), options=options)
+    # Headless Chromium will not make a window narrower than 500 px: a phone's viewport is emulated.
+    driver.execute_cdp_cmd("Emulation.setDeviceMetricsOverride",
+                           {"width": width, "height": height, "deviceScaleFactor": 1, "mobile": width < 700})
+    return driver
 
 
 @pytest.fixture

@@ -19,7 +19,15 @@ Scenarios: $RR_SHIM_SCENARIOS names a JSON file, re-read on every call, {service
   rollout        what a deployment to a new revision does: "complete" (default: running = desired, the old
                  deployment drained), "hang" (IN_PROGRESS for ever), "fail" (rolloutState FAILED, no rollback:
                  the breaker without rollback), "breaker" (FAILED, and ECS starts its own rollback deployment
-                 back to the base revision, as the circuit breaker with rollback=true does)
+                 back to the base revision, as the circuit breaker with rollback=true does), "alarm" (the new
+                 tasks run, then a deployment alarm goes into ALARM during the bake: FAILED with an alarm
+                 reason, and a rollback deployment when the service's deploymentConfiguration.alarms has
+                 rollback on, as ECS does)
+  alarms         for "alarm": the deployment alarms that go into ALARM (default: the service's first one)
+  alarm_named    for "alarm": whether ECS's reason and event name them (default true; false: they say only
+                 "alarm(s)", and CloudWatch must name them)
+  alarm_state    for "alarm": also set those alarms to ALARM in moto's CloudWatch (default true), as CloudWatch
+                 would have; the alarms must exist (put-metric-alarm)
   rollback       what a deployment back to the base revision does ("complete" default, or "hang"); the base is
                  the revision the service was on when the current rollout started
   polls          describe-services calls before the outcome (default 1)
@@ -28,6 +36,8 @@ Scenarios: $RR_SHIM_SCENARIOS names a JSON file, re-read on every call, {service
   stopped        tasks a failed rollout leaves behind: [{"stoppedReason", "exitCode", "reason", "logs": [...]}];
                  recorded as STOPPED tasks started by the deployment, log lines put in the container's awslogs
                  stream (<prefix>/<container>/<task id>) when the log group exists
+The alarm texts are modelled on ECS's ("... alarm(s) <names> are in ALARM state ..."), not copied from it:
+deploy.sh keys on the word "alarm" and on the configured alarm names, never on a whole sentence.
 Migration tasks belong to no service (run-task): they follow the entry named "migrate", if any:
   {"migrate": {"exit": 1, "reason": "...", "polls": 1}} (default: exit 0 after 1 describe-tasks call)
 
@@ -150,6 +160,29 @@ def finish(backend, svc, dep, outcome):
         if outcome == "breaker" and base:
             back = start_deployment(backend, svc, base, dep["desiredCount"])
             event(svc, "(service %s) rolling back to deployment %s." % (svc.name, back["id"]))
+    elif outcome == "alarm":
+        conf = (svc.deployment_configuration or {}).get("alarms") or {}
+        names = sc.get("alarms") or (conf.get("alarmNames") or ["(no alarm configured)"])[:1]
+        if sc.get("alarm_state", True):
+            from moto.cloudwatch.models import cloudwatch_backends
+            cw = cloudwatch_backends[backend.account_id][backend.region_name]
+            for n in names:
+                cw.set_alarm_state(n, "Threshold Crossed: 1 datapoint [7.5] was greater than the threshold (5.0).",
+                                   None, "ALARM")
+        said = " ".join(names) if sc.get("alarm_named", True) else ""
+        # The new tasks had rolled out (the bake): running = desired, then the alarm.
+        dep.update(rolloutState="FAILED", runningCount=dep["desiredCount"], pendingCount=0,
+                   rolloutStateReason="ECS deployment failed: alarm(s) %sin ALARM state." % (said + " " if said else ""))
+        if said:
+            event(svc, "(service %s) rolling back deployment %s because alarm(s) %s are in ALARM state."
+                  % (svc.name, dep["id"], said))
+        else:
+            event(svc, "(service %s) deployment %s failed: deployment alarm(s) in ALARM state." % (svc.name, dep["id"]))
+        base = state(svc)["base"]
+        if conf.get("rollback") and base:
+            prev = next((d["id"] for d in svc.deployments if d["taskDefinition"] == base and d is not dep), "?")
+            back = start_deployment(backend, svc, base, dep["desiredCount"])
+            back["rolloutStateReason"] = "ECS deployment alarms: rolling back to deploymentId %s." % prev
     # "hang": nothing changes
 
 

@@ -5,10 +5,12 @@
       The template itself (parsed by cfn-lint's decoder): everything moto skips or ignores (Application Auto
       Scaling, SecurityGroupEgress, the service's network/load-balancer/circuit-breaker settings, IAM policy
       shapes), and the wiring between resources.
-  checks.py stack STACK MODE [key=value ...]
+  checks.py stack STACK MODE TEMPLATE [key=value ...]
       A stack created in moto (AWS_ENDPOINT_URL), read back through the AWS APIs. MODE "bootstrap" = defaults
       (no ImageUri, HTTP only, one NAT gateway); MODE "full" = ImageUri, CertificateArn, per-az NAT and the
-      names/values given as key=value (image, cert, cluster, service, repository, container, min, max, class).
+      names/values given as key=value (image, cert, cluster, service, repository, container, min, max, class,
+      email, namespace). TEMPLATE (as shipped) gives the alarms, which moto's CloudFormation skips: they are put
+      into moto's CloudWatch through its API, resolved against the stack, as CloudFormation would create them.
 
 Prints one "  ok    ..." or "  FAIL  ..." line per check and last "COUNTS <passed> <failed>".
 """
@@ -281,12 +283,13 @@ def static(path):
         env = {e["Name"]: e["Value"] for e in c["Environment"]}
         check("container env: DB_SERVER (RDS endpoint), DB_DATABASE, SECRET_NAME (secret ARN), AWS_REGION, PORT, "
               "RR_SERVER__TRUSTED_PROXIES (the VPC: only the ALB may forward client addresses), "
-              "RR_DATABASE__POOL_SIZE (the connection budget)",
+              "RR_DATABASE__POOL_SIZE (the connection budget), RR_METRICS__NAMESPACE (the alarms' and dashboard's)",
               env == {"DB_SERVER": getatt("Database", "Endpoint.Address"), "DB_DATABASE": ref("DBName"),
                       "SECRET_NAME": getatt("Database", "MasterUserSecret.SecretArn"),
                       "AWS_REGION": ref("AWS::Region"), "PORT": {"Fn::Sub": "${ContainerPort}"},
                       "RR_SERVER__TRUSTED_PROXIES": ref("VpcCidr"),
-                      "RR_DATABASE__POOL_SIZE": POOL_LOOKUP}, env)
+                      "RR_DATABASE__POOL_SIZE": POOL_LOOKUP,
+                      "RR_METRICS__NAMESPACE": ref("MetricsNamespace")}, env)
         check("container: read-only root filesystem, container port (parameter), awslogs to the log group",
               c["ReadonlyRootFilesystem"] is True and c["PortMappings"][0]["ContainerPort"] == ref("ContainerPort")
               and c["LogConfiguration"]["LogDriver"] == "awslogs"
@@ -392,16 +395,260 @@ def static(path):
               and cfg["TargetValue"] == 70 and cfg["ScaleInCooldown"] == 300 and cfg["ScaleOutCooldown"] == 300)
     guarded("service", service)
 
+    # ---- monitoring: topic, alarms, deployment alarms, dashboard
+    def monitoring():
+        monitoring_static(tpl, R, P, C, raw, check)
+    guarded("monitoring", monitoring)
+
     def outputs():
         want = {"LoadBalancerDNSName", "ServiceUrl", "ClusterName", "ServiceName", "ContainerName", "RepositoryUri",
-                "DatabaseSecretArn", "DatabaseEndpoint", "LogGroupName", "AppSubnetIds", "AppSecurityGroupId"}
-        check("outputs: ALB DNS name, cluster, service, ECR URI, secret ARN, DB endpoint, run-task networking",
+                "DatabaseSecretArn", "DatabaseEndpoint", "LogGroupName", "AppSubnetIds", "AppSecurityGroupId",
+                "AlarmTopicArn", "DashboardName", "DeploymentAlarms"}
+        check("outputs: ALB DNS name, cluster, service, ECR URI, secret ARN, DB endpoint, run-task networking, "
+              "alarm topic, dashboard, deployment alarms",
               want <= set(tpl["Outputs"]), sorted(want - set(tpl["Outputs"])))
         dotted = re.findall(r"!GetAtt\s+[A-Za-z0-9]+\.[A-Za-z0-9]+\.[A-Za-z0-9.]+", raw)
         check("dotted attributes use the long form Fn::GetAtt [X, A.B] (moto splits !GetAtt on every dot)",
               not dotted, dotted)
         check("template body under 51,200 bytes (deployable without an S3 bucket)", len(raw.encode()) < 51200)
     guarded("outputs", outputs)
+
+
+# --------------------------------------------------------------------------------------------- monitoring
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+GIB = 1024 ** 3
+# Every alarm: logical id -> (name suffix, TreatMissingData, deployment alarm?)
+ALARMS = {
+    "Alb5xxRateAlarm": ("alb-5xx-rate", "notBreaching", True),
+    "TargetLatencyAlarm": ("target-p95", "notBreaching", True),
+    "UnhealthyHostsAlarm": ("unhealthy-hosts", "notBreaching", False),
+    "DbCpuAlarm": ("db-cpu", "missing", False),
+    "DbFreeStorageAlarm": ("db-free-storage", "missing", False),
+    "TaskRestartsAlarm": ("task-restarts", "notBreaching", False),
+    "Lead5xxAlarm": ("lead-5xx", "notBreaching", True),
+}
+# What the dashboard must show: (namespace or "app", metric, dimension names, statistic or None)
+DASHBOARD_WANTS = [
+    ("AWS/ApplicationELB", "RequestCount", ("LoadBalancer",), "Sum"),
+    ("AWS/ApplicationELB", "HTTPCode_Target_5XX_Count", ("LoadBalancer",), "Sum"),
+    ("AWS/ApplicationELB", "HTTPCode_ELB_5XX_Count", ("LoadBalancer",), "Sum"),
+    ("AWS/ApplicationELB", "TargetResponseTime", ("LoadBalancer",), "p95"),
+    ("AWS/ApplicationELB", "HealthyHostCount", ("LoadBalancer", "TargetGroup"), None),
+    ("AWS/ApplicationELB", "UnHealthyHostCount", ("LoadBalancer", "TargetGroup"), None),
+    ("AWS/ECS", "CPUUtilization", ("ClusterName", "ServiceName"), None),
+    ("AWS/ECS", "MemoryUtilization", ("ClusterName", "ServiceName"), None),
+    ("AWS/RDS", "CPUUtilization", ("DBInstanceIdentifier",), None),
+    ("AWS/RDS", "DatabaseConnections", ("DBInstanceIdentifier",), None),
+    ("AWS/RDS", "FreeStorageSpace", ("DBInstanceIdentifier",), None),
+    ("app", "Requests", ("RouteClass",), "Sum"),
+    ("app", "Requests5xx", ("RouteClass",), "Sum"),
+    ("app", "Latency", ("RouteClass",), "p95"),
+    ("app", "LeadsAccepted", (), "Sum"),
+    ("app", "LeadsRejected", (), "Sum"),
+    ("app", "LeadsRateLimited", (), "Sum"),
+    ("app", "LeadsNotStored", (), "Sum"),
+    ("app", "SignInFailures", (), "Sum"),
+    ("app", "SignInThrottled", (), "Sum"),
+    ("app", "DbPoolInUse", (), None),
+    ("app", "DbPoolWait", (), "p95"),
+    ("app", "DbBusy", (), "Sum"),
+    ("app", "DbUnavailable", (), "Sum"),
+    ("app", "TaskStarts", (), "Sum"),
+]
+
+
+def dashboard_rows(body):
+    """Every metric row of every widget, the shorthand expanded: (namespace, metric, {dim: value}, stat)."""
+    rows = []
+    for w in body["widgets"]:
+        props = w.get("properties", {})
+        prev = None
+        for row in props.get("metrics", []):
+            opts = row[-1] if row and isinstance(row[-1], dict) else {}
+            vals = [v for v in row if not isinstance(v, dict)]
+            if vals == ["..."]:
+                vals = list(prev)
+            else:
+                vals = [prev[i] if v == "." and prev else v for i, v in enumerate(vals)]
+            prev = vals
+            rows.append((vals[0], vals[1], dict(zip(vals[2::2], vals[3::2])), opts.get("stat") or props.get("stat")))
+    return rows
+
+
+def dashboard_body(props):
+    """(body text, variables map) of the dashboard's Fn::Sub."""
+    sub = props["DashboardBody"]["Fn::Sub"]
+    return (sub[0], sub[1]) if isinstance(sub, list) else (sub, {})
+
+
+def app_metric_names():
+    """The names the app writes (src/metrics: the events, the per-route-class and pool metrics)."""
+    mod = open(os.path.join(ROOT, "src/metrics/mod.rs")).read()
+    emf = open(os.path.join(ROOT, "src/metrics/emf.rs")).read()
+    names = set(re.findall(r'Event::\w+ => "(\w+)"', mod))
+    names |= set(re.findall(r'\("(\w+)", "(?:Count|Milliseconds)"\)', emf))
+    names |= set(re.findall(r'fields\.insert\("(\w+)"\.into\(\)', emf)) - {"RouteClass"}
+    return names
+
+
+def monitoring_static(tpl, R, P, C, raw, check):
+    def props(name):
+        return R[name]["Properties"]
+    topic = ref("AlarmTopic")
+    check("SNS topic AlarmTopic; output AlarmTopicArn",
+          R["AlarmTopic"]["Type"] == "AWS::SNS::Topic" and tpl["Outputs"]["AlarmTopicArn"]["Value"] == topic)
+    sub = R.get("AlarmEmailSubscription", {})
+    check("e-mail subscription only with AlarmEmail (parameter, empty by default): Condition HasAlarmEmail",
+          sub.get("Type") == "AWS::SNS::Subscription" and sub.get("Condition") == "HasAlarmEmail"
+          and C.get("HasAlarmEmail") == {"Fn::Not": [{"Fn::Equals": [ref("AlarmEmail"), ""]}]}
+          and P["AlarmEmail"]["Default"] == ""
+          and sub["Properties"] == {"TopicArn": topic, "Protocol": "email", "Endpoint": ref("AlarmEmail")},
+          sub)
+    alarms = {k: v for k, v in R.items() if v["Type"] == "AWS::CloudWatch::Alarm"}
+    check("alarms: exactly %s" % ", ".join(ALARMS), set(alarms) == set(ALARMS), sorted(alarms))
+    bad = []
+    for k, (suffix, missing, _) in ALARMS.items():
+        a = alarms.get(k, {}).get("Properties", {})
+        if a.get("AlarmName") != {"Fn::Sub": "${AWS::StackName}-" + suffix}:
+            bad.append("%s: AlarmName %r" % (k, a.get("AlarmName")))
+        if a.get("AlarmActions") != [topic] or a.get("OKActions") != [topic]:
+            bad.append("%s: actions %r / %r" % (k, a.get("AlarmActions"), a.get("OKActions")))
+        if a.get("TreatMissingData") != missing:
+            bad.append("%s: TreatMissingData %r, want %r" % (k, a.get("TreatMissingData"), missing))
+        if "InsufficientDataActions" in a or alarms.get(k, {}).get("Condition"):
+            bad.append("%s: insufficient-data actions or a condition" % k)
+    check("every alarm: named <stack>-<what>, notifies the topic on ALARM and on OK, TreatMissingData as chosen "
+          "(notBreaching where no data means no traffic, missing for RDS)", not bad, bad)
+    # Every alarm's TreatMissingData is explained in the comment lines right above it.
+    lines = raw.split("\n")
+    unexplained = []
+    for k in ALARMS:
+        at = lines.index("  %s:" % k) if "  %s:" % k in lines else 0
+        if not (at and lines[at - 1].startswith("  #")):
+            unexplained.append(k)
+    check("a comment above each alarm says why (the DB alarms share one)",
+          set(unexplained) <= {"DbFreeStorageAlarm"}, unexplained)
+
+    def one(k):
+        return alarms[k]["Properties"]
+    lb_dim = {"Name": "LoadBalancer", "Value": getatt("LoadBalancer", "LoadBalancerFullName")}
+
+    def a5xx():
+        a = one("Alb5xxRateAlarm")
+        stats = {m["Id"]: m for m in a["Metrics"] if "MetricStat" in m}
+        expr = [m for m in a["Metrics"] if "Expression" in m]
+        names = {i: (m["MetricStat"]["Metric"]["MetricName"], m["MetricStat"]["Metric"]["Dimensions"],
+                     m["MetricStat"]["Period"], m["MetricStat"]["Stat"], m["ReturnData"]) for i, m in stats.items()}
+        e = expr[0]["Expression"] if len(expr) == 1 else ""
+        check("ALB 5xx rate: (HTTPCode_Target_5XX_Count + HTTPCode_ELB_5XX_Count) / (RequestCount + ELB 5xx) x 100 "
+              "> 5 over 5 minutes (Sum, 300 s), only with >= 20 requests; metric math returns only the rate",
+              names == {"req": ("RequestCount", [lb_dim], 300, "Sum", False),
+                        "tgt": ("HTTPCode_Target_5XX_Count", [lb_dim], 300, "Sum", False),
+                        "elb": ("HTTPCode_ELB_5XX_Count", [lb_dim], 300, "Sum", False)}
+              and expr[0].get("ReturnData") is True
+              and e.replace(" ", "") == "IF(FILL(req,0)+FILL(elb,0)>=20,100*(FILL(tgt,0)+FILL(elb,0))/"
+                                        "(FILL(req,0)+FILL(elb,0)),0)"
+              and a["Threshold"] == 5 and a["ComparisonOperator"] == "GreaterThanThreshold"
+              and a["EvaluationPeriods"] == 1 and "MetricName" not in a, (names, e))
+    guarded("alb 5xx alarm", a5xx)
+
+    def simple(k, ns, metric, dims, stat, period, evals, op, threshold, datapoints=None, extended=False):
+        a = one(k)
+        got = (a.get("Namespace"), a.get("MetricName"), a.get("Dimensions", []),
+               a.get("ExtendedStatistic") if extended else a.get("Statistic"), a.get("Period"),
+               a.get("EvaluationPeriods"), a.get("ComparisonOperator"), a.get("Threshold"), a.get("DatapointsToAlarm"))
+        want = (ns, metric, dims, stat, period, evals, op, threshold, datapoints)
+        return got == want, (got, want)
+
+    ok, d = simple("TargetLatencyAlarm", "AWS/ApplicationELB", "TargetResponseTime", [lb_dim], "p95", 60, 5,
+                   "GreaterThanThreshold", 1, 3, extended=True)
+    check("target p95 latency: TargetResponseTime p95 > 1 s in 3 of 5 minutes, low-sample minutes evaluated",
+          ok and one("TargetLatencyAlarm").get("EvaluateLowSampleCountPercentile") == "evaluate", d)
+    ok, d = simple("UnhealthyHostsAlarm", "AWS/ApplicationELB", "UnHealthyHostCount",
+                   [{"Name": "TargetGroup", "Value": getatt("TargetGroup", "TargetGroupFullName")}, lb_dim],
+                   "Maximum", 60, 3, "GreaterThanThreshold", 0)
+    check("unhealthy hosts: UnHealthyHostCount (TargetGroup + LoadBalancer) > 0 for 3 minutes", ok, d)
+    db_dim = [{"Name": "DBInstanceIdentifier", "Value": ref("Database")}]
+    ok, d = simple("DbCpuAlarm", "AWS/RDS", "CPUUtilization", db_dim, "Average", 300, 3, "GreaterThanThreshold", 80)
+    check("RDS CPU: CPUUtilization > 80% for 15 minutes", ok, d)
+    ok, d = simple("DbFreeStorageAlarm", "AWS/RDS", "FreeStorageSpace", db_dim, "Minimum", 300, 1,
+                   "LessThanThreshold", 2 * GIB)
+    check("RDS free storage: FreeStorageSpace < 2 GiB", ok, d)
+    ok, d = simple("TaskRestartsAlarm", ref("MetricsNamespace"), "TaskStarts", [], "Sum", 900, 1,
+                   "GreaterThanThreshold", ref("MaxTasks"))
+    f = [v["Properties"] for v in R.values() if v["Type"] == "AWS::Logs::MetricFilter"]
+    check("task restarts without Container Insights: a metric filter counts the app's 'listening' line into "
+          "<MetricsNamespace>/TaskStarts; alarm when more than MaxTasks start in 15 minutes",
+          ok and len(f) == 1 and f[0]["LogGroupName"] == ref("LogGroup")
+          and f[0]["FilterPattern"] == '{ $.message = "listening" }'
+          and f[0]["MetricTransformations"] == [{"MetricNamespace": ref("MetricsNamespace"), "MetricName": "TaskStarts",
+                                                 "MetricValue": "1", "Unit": "Count"}], (d, f))
+    ok, d = simple("Lead5xxAlarm", ref("MetricsNamespace"), "Requests5xx",
+                   [{"Name": "RouteClass", "Value": "lead_post"}], "Sum", 300, 1, "GreaterThanThreshold", 0)
+    check("leads answered 5xx: <MetricsNamespace>/Requests5xx RouteClass=lead_post, Sum > 0 over 5 minutes", ok, d)
+
+    dc = props("Service")["DeploymentConfiguration"]
+    deploy_alarms = [k for k, v in ALARMS.items() if v[2]]
+    names = dc.get("Alarms", {}).get("AlarmNames", [])
+    check("service: deployment alarms %s (each an alarm of this template), Enable and Rollback, beside the "
+          "circuit breaker" % ", ".join(deploy_alarms),
+          dc.get("Alarms", {}).get("Enable") is True and dc.get("Alarms", {}).get("Rollback") is True
+          and names == [ref(k) for k in deploy_alarms]
+          and all(R.get(n["Ref"], {}).get("Type") == "AWS::CloudWatch::Alarm" for n in names)
+          and dc.get("DeploymentCircuitBreaker") == {"Enable": True, "Rollback": True}
+          and tpl["Outputs"]["DeploymentAlarms"]["Value"] == {"Fn::Join": [",", names]}, dc)
+
+    # The namespace: one parameter, default = the app's own default, passed to the app, read by alarms + dashboard.
+    toml = open(os.path.join(ROOT, "config/default.toml")).read()
+    app_default = re.search(r'^\[metrics\][^\[]*?^namespace = "([^"]*)"', toml, re.M | re.S)
+    check("MetricsNamespace defaults to the app's metrics.namespace (config/default.toml: %s)"
+          % (app_default.group(1) if app_default else "?"),
+          app_default and P["MetricsNamespace"]["Default"] == app_default.group(1))
+
+    def dashboard():
+        d = props("Dashboard")
+        text, variables = dashboard_body(d)
+        check("dashboard: Fn::Sub variables Lb, Tg = the ALB's and target group's full names, Svc = the service, "
+              "Ns = MetricsNamespace",
+              variables == {"Lb": getatt("LoadBalancer", "LoadBalancerFullName"),
+                            "Tg": getatt("TargetGroup", "TargetGroupFullName"),
+                            "Svc": getatt("Service", "Name"), "Ns": ref("MetricsNamespace")}
+              and d.get("DashboardName") == {"Fn::Sub": "${AWS::StackName}"}, variables)
+        refs = set(re.findall(r"\$\{([^}]+)\}", text))
+        known = set(variables) | set(P) | set(R) | {"AWS::Region", "AWS::StackName", "AWS::AccountId"}
+        check("dashboard: every ${...} in the body names a variable, parameter, resource or pseudo parameter",
+              refs <= known, sorted(refs - known))
+        subst = {"Lb": "app/lb/1", "Tg": "targetgroup/tg/2", "Svc": "svc", "Ns": "NS", "Cluster": "cluster",
+                 "Database": "db", "AWS::Region": "us-east-1"}
+        body = json.loads(re.sub(r"\$\{([^}]+)\}", lambda m: subst.get(m.group(1), "X"), text))
+        rows = dashboard_rows(body)
+        missing = []
+        for ns, metric, dims, stat in DASHBOARD_WANTS:
+            ns = "NS" if ns == "app" else ns
+            if not any(r[0] == ns and r[1] == metric and set(r[2]) == set(dims) and (stat is None or r[3] == stat)
+                       for r in rows):
+                missing.append("%s/%s %s %s" % (ns, metric, dims, stat or ""))
+        wrong = [r for r in rows if r[2].get("LoadBalancer", "app/lb/1") != "app/lb/1"
+                 or r[2].get("TargetGroup", "targetgroup/tg/2") != "targetgroup/tg/2"
+                 or r[2].get("ClusterName", "cluster") != "cluster" or r[2].get("ServiceName", "svc") != "svc"
+                 or r[2].get("DBInstanceIdentifier", "db") != "db" or r[2].get("RouteClass", "lead_post") != "lead_post"]
+        app_rows = [r for r in rows if not r[0].startswith("AWS/")]
+        check("dashboard body is JSON once substituted (%d widgets, %d metric rows) and shows the ALB (requests, "
+              "5xx, p95), target health, ECS CPU/memory, RDS CPU/connections/storage and the app's metrics"
+              % (len(body["widgets"]), len(rows)),
+              not missing and not wrong and all(r[0] == "NS" for r in app_rows)
+              and all(w["properties"].get("region") == "us-east-1" for w in body["widgets"]),
+              {"missing": missing, "wrong dimensions": wrong})
+        names = app_metric_names()
+        shown = {r[1] for r in app_rows}
+        doc = open(os.path.join(ROOT, "docs/operations.md")).read() if os.path.exists(
+            os.path.join(ROOT, "docs/operations.md")) else ""
+        undocumented = sorted(n for n in names | {"TaskStarts"} if "`%s`" % n not in doc)
+        check("docs/operations.md documents every metric the app writes (%d, read from src/metrics) and TaskStarts"
+              % len(names), len(names) >= 20 and not undocumented, undocumented)
+        check("the dashboard's app metrics are ones the app writes (or the TaskStarts filter)",
+              shown <= names | {"TaskStarts"}, sorted(shown - names - {"TaskStarts"}))
+    guarded("dashboard", dashboard)
 
 
 # --------------------------------------------------------------------------------------------- moto stack
@@ -416,7 +663,7 @@ def parse_policy(doc):
         return ast.literal_eval(doc)
 
 
-def stack(name, mode, extra):
+def stack(name, mode, template, extra):
     import boto3
 
     opts = dict(kv.split("=", 1) for kv in extra)
@@ -438,6 +685,7 @@ def stack(name, mode, extra):
     service = opts.get("service", "ritual-roast")
     repo_name = opts.get("repository", "ritual-roast")
     container = opts.get("container", "ritual-roast")
+    namespace = opts.get("namespace", "RitualRoast")
     tag = "[%s] " % name
 
     def network():
@@ -581,11 +829,12 @@ def stack(name, mode, extra):
         want_image = opts["image"] if full else repo["repositoryUri"] + ":bootstrap-placeholder"
         check(tag + "image %s" % want_image, c["image"] == want_image, c["image"])
         check(tag + "env DB_SERVER = the RDS endpoint, DB_DATABASE, SECRET_NAME = the secret ARN, AWS_REGION, PORT, "
-              "RR_SERVER__TRUSTED_PROXIES = the VPC CIDR, RR_DATABASE__POOL_SIZE = %s (%s, MaxTasks %d; output too)"
-              % (pool, db_class, max_tasks),
+              "RR_SERVER__TRUSTED_PROXIES = the VPC CIDR, RR_DATABASE__POOL_SIZE = %s (%s, MaxTasks %d; output too), "
+              "RR_METRICS__NAMESPACE = %s" % (pool, db_class, max_tasks, namespace),
               env == {"DB_SERVER": d.get("Endpoint", {}).get("Address"), "DB_DATABASE": "ritualroast",
                       "SECRET_NAME": out["DatabaseSecretArn"], "AWS_REGION": region, "PORT": "8080",
-                      "RR_SERVER__TRUSTED_PROXIES": "10.20.0.0/16", "RR_DATABASE__POOL_SIZE": pool}
+                      "RR_SERVER__TRUSTED_PROXIES": "10.20.0.0/16", "RR_DATABASE__POOL_SIZE": pool,
+                      "RR_METRICS__NAMESPACE": namespace}
               and out.get("DatabasePoolSize") == pool, (env, out.get("DatabasePoolSize")))
         check(tag + "container: port 8080, read-only root filesystem, awslogs to /ecs/%s, no sysctl" % service,
               [p["containerPort"] for p in c["portMappings"]] == [8080] and c["readonlyRootFilesystem"] is True
@@ -617,12 +866,126 @@ def stack(name, mode, extra):
               if full else out["AutoScaling"].startswith("off"), out["AutoScaling"])
     guarded(tag + "platform", platform)
 
+    def monitoring():
+        monitoring_stack(name, st, out, res, opts, template, cluster, service, namespace, tag)
+    guarded(tag + "monitoring", monitoring)
+
+
+def resolver(params, res, lb_full, tg_full):
+    """Resolves the intrinsics of the template's alarm properties against a stack, as CloudFormation would."""
+    def value(name):
+        if name in params:
+            return params[name]
+        if name in res:
+            return res[name]
+        raise KeyError("cannot resolve Ref %s" % name)
+
+    def attr(target):
+        full = {("LoadBalancer", "LoadBalancerFullName"): lb_full, ("TargetGroup", "TargetGroupFullName"): tg_full}
+        if tuple(target) in full:
+            return full[tuple(target)]
+        raise KeyError("cannot resolve GetAtt %s" % ".".join(target))
+
+    def resolve(node):
+        if isinstance(node, dict):
+            if list(node) == ["Ref"]:
+                return value(node["Ref"])
+            if list(node) == ["Fn::GetAtt"]:
+                t = node["Fn::GetAtt"]
+                return attr(t.split(".", 1) if isinstance(t, str) else t)
+            if list(node) == ["Fn::Sub"] and isinstance(node["Fn::Sub"], str):
+                return re.sub(r"\$\{([^}]+)\}", lambda m: attr(m.group(1).split(".", 1)) if "." in m.group(1)
+                              and not m.group(1).startswith("AWS::") else str(value(m.group(1))), node["Fn::Sub"])
+            return {k: resolve(v) for k, v in node.items()}
+        if isinstance(node, list):
+            return [resolve(v) for v in node]
+        return node
+    return resolve
+
+
+def monitoring_stack(name, st, out, res, opts, template, cluster, service, namespace, tag):
+    import boto3
+    from cfnlint.decode import decode
+
+    cw, sns, elb = boto3.client("cloudwatch"), boto3.client("sns"), boto3.client("elbv2")
+    region = os.environ.get("AWS_DEFAULT_REGION", "us-east-1")
+    topic = res.get("AlarmTopic")
+    topics = [t["TopicArn"] for t in sns.list_topics()["Topics"]]
+    check(tag + "SNS topic for the alarms exists; output AlarmTopicArn is it",
+          topic in topics and out.get("AlarmTopicArn") == topic, (topic, out.get("AlarmTopicArn")))
+    lb = elb.describe_load_balancers(LoadBalancerArns=[res["LoadBalancer"]])["LoadBalancers"][0]["LoadBalancerArn"]
+    tg = res["TargetGroup"]
+    lb_full = lb.split(":loadbalancer/", 1)[1]
+    tg_full = tg.rsplit(":", 1)[1]
+
+    # The dashboard (moto's CloudFormation creates it): JSON once substituted, pointing at this stack's resources.
+    dash = cw.get_dashboard(DashboardName=out.get("DashboardName", name))
+    body = json.loads(dash["DashboardBody"])
+    rows = dashboard_rows(body)
+    dims = {}
+    for r in rows:
+        for k, v in r[2].items():
+            dims.setdefault(k, set()).add(v)
+    app_ns = {r[0] for r in rows if not r[0].startswith("AWS/")}
+    check(tag + "dashboard %s: JSON, %d widgets in %s; its dimensions are this stack's ALB (%s), target group, "
+          "cluster %s, service %s and DB instance; the app's metrics in %s"
+          % (dash["DashboardName"], len(body["widgets"]), region, lb_full, cluster, service, namespace),
+          out.get("DashboardName") == name
+          and dims == {"LoadBalancer": {lb_full}, "TargetGroup": {tg_full}, "ClusterName": {cluster},
+                       "ServiceName": {service}, "DBInstanceIdentifier": {res["Database"]},
+                       "RouteClass": {"lead_post"}}
+          and app_ns == {namespace} and {w["properties"]["region"] for w in body["widgets"]} == {region},
+          (dims, app_ns))
+
+    # The alarms: moto's CloudFormation skips AWS::CloudWatch::Alarm, so put them through CloudWatch's own API
+    # (PutMetricAlarm takes the template's properties by the same names), resolved against this stack.
+    tpl, _ = decode(template)
+    tpl = norm(json.loads(json.dumps(tpl)))
+    params = {p["ParameterKey"]: p["ParameterValue"] for p in st.get("Parameters", [])}
+    params.update({"AWS::StackName": name, "AWS::Region": region})
+    resolve = resolver(params, res, lb_full, tg_full)
+    created, problems = [], []
+    for k, r in tpl["Resources"].items():
+        if r["Type"] != "AWS::CloudWatch::Alarm":
+            continue
+        p = resolve(r["Properties"])
+        for key in ("Period", "EvaluationPeriods", "DatapointsToAlarm"):
+            if key in p:
+                p[key] = int(p[key])
+        p["Threshold"] = float(p["Threshold"])
+        for m in p.get("Metrics", []):
+            if "MetricStat" in m:
+                m["MetricStat"]["Period"] = int(m["MetricStat"]["Period"])
+        try:
+            cw.put_metric_alarm(**p)
+            created.append(p["AlarmName"])
+        except Exception as e:  # noqa: BLE001 - a rejected alarm is a failed check
+            problems.append("%s: %s" % (k, e))
+    check(tag + "CloudWatch accepts all %d alarms of the template, resolved against this stack (PutMetricAlarm)"
+          % len(created), created and not problems, problems)
+    found = cw.describe_alarms(AlarmNames=created)["MetricAlarms"]
+    bad = [a["AlarmName"] for a in found if a["AlarmActions"] != [topic] or a["OKActions"] != [topic]]
+    check(tag + "each alarm notifies the stack's topic on ALARM and OK", len(found) == len(created) and not bad, bad)
+    by_name = {a["AlarmName"]: a for a in found}
+    lead = by_name.get(name + "-lead-5xx", {})
+    restarts = by_name.get(name + "-task-restarts", {})
+    check(tag + "app-metric alarms read %s (lead 5xx: Requests5xx RouteClass=lead_post; task restarts: TaskStarts "
+          "> MaxTasks %s)" % (namespace, opts.get("max", 6)),
+          lead.get("Namespace") == namespace and restarts.get("Namespace") == namespace
+          and lead.get("Dimensions") == [{"Name": "RouteClass", "Value": "lead_post"}]
+          and restarts.get("Threshold") == float(opts.get("max", 6)), (lead, restarts))
+    deploy = (out.get("DeploymentAlarms") or "").split(",")
+    check(tag + "the service's deployment alarms (output DeploymentAlarms: %s) are alarms that exist"
+          % ", ".join(deploy),
+          len(deploy) == 3 and all(n in by_name for n in deploy)
+          and deploy == [name + "-alb-5xx-rate", name + "-target-p95", name + "-lead-5xx"], deploy)
+
 
 if __name__ == "__main__":
     if len(sys.argv) >= 3 and sys.argv[1] == "static":
         guarded("static checks", lambda: static(sys.argv[2]))
-    elif len(sys.argv) >= 4 and sys.argv[1] == "stack":
-        guarded("stack checks", lambda: stack(sys.argv[2], sys.argv[3], sys.argv[4:]))
+    elif len(sys.argv) >= 5 and sys.argv[1] == "stack":
+        guarded("stack checks", lambda: stack(sys.argv[2], sys.argv[3], sys.argv[4], sys.argv[5:]))
     else:
         sys.exit(__doc__)
     finish()

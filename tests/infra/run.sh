@@ -177,12 +177,14 @@ echo "  moto_server on 127.0.0.1:$PORT"
 out=$(aws cloudformation validate-template --template-body "file://$TEMPLATE" 2>&1)
 check "validate-template accepts the template as shipped" contains "$out" '"Description"'
 variant_out=$(python3 "$HERE/moto_variant.py" "$TEMPLATE" "$TMP/variant.json" 2>&1); variant_rc=$?
-if [ "$variant_rc" -eq 0 ] && [ "$(grep -c . <<<"$variant_out")" -eq 6 ]; then
-  pass "moto variant: 3 secret-ARN GetAtts, 1 parameter-group reference and 2 pool-size map keys changed, nothing else"
+variant_desc="moto variant: 3 secret-ARN GetAtts, 1 parameter-group reference, 2 pool-size map keys, 8 load-balancer/target-group full-name GetAtts and 6 alarm Refs changed, nothing else"
+if [ "$variant_rc" -eq 0 ] && [ "$(grep -c . <<<"$variant_out")" -eq 20 ]; then
+  pass "$variant_desc"
 else
-  fail "moto variant: 3 secret-ARN GetAtts, 1 parameter-group reference and 2 pool-size map keys changed, nothing else" \
-    "$variant_out"
+  fail "$variant_desc" "$variant_out"
 fi
+check "the moto variant is under 51,200 bytes (aws cloudformation deploy takes it without an S3 bucket)" \
+  eval '[ "$(wc -c <"$TMP/variant.json")" -lt 51200 ]'
 [ -s "$TMP/variant.json" ] || abort "no moto variant of the template"
 
 # Stands in for the secret RDS would create (moto's RDS model has no ManageMasterUserPassword in CloudFormation).
@@ -198,11 +200,20 @@ create_stack() { # name, parameters (Key=Value)...
     && aws cloudformation wait stack-create-complete --stack-name "$name" >>"$TMP/$name.create" 2>&1
 }
 
-# Stack A: all defaults (no image yet: bootstrap mode; HTTP only; one NAT gateway; Multi-AZ database).
+# What moto skipped while creating one stack: the "not supported" lines it logged since offset $1 (bytes).
+skipped_since() { tail -c +"$(($1 + 1))" "$TMP/moto.log" | sed -n "s/.*Tried to parse \(AWS::[A-Za-z0-9:]*\) but it's not supported.*/\1/p" | sort -u | tr '\n' ' '; }
+log_size() { wc -c <"$TMP/moto.log"; }
+
+# Stack A: all defaults (no image yet: bootstrap mode; HTTP only; one NAT gateway; Multi-AZ database; no
+# AlarmEmail).
 secret_a=$(standin_secret 'rds!db-a1b2c3d4-e5f6-4a5b-8c7d-0123456789ab') || abort "cannot create the stand-in secret"
+log_a=$(log_size)
 if create_stack rr-a "MotoDatabaseSecretArn=$secret_a"; then
   pass "create-stack rr-a (defaults: bootstrap mode) reaches CREATE_COMPLETE"
-  py_checks stack rr-a bootstrap
+  skipped_a=$(skipped_since "$log_a")
+  check "no AlarmEmail: the stack has no e-mail subscription (moto was never asked to create one)" \
+    eval 'lacks "$skipped_a" AWS::SNS::Subscription && contains "$skipped_a" AWS::CloudWatch::Alarm'
+  py_checks stack rr-a bootstrap "$TEMPLATE"
 else
   fail "create-stack rr-a (defaults: bootstrap mode) reaches CREATE_COMPLETE" "$(cat "$TMP/rr-a.create"; tail -20 "$TMP/moto.log")"
 fi
@@ -213,19 +224,24 @@ secret_b=$(standin_secret 'rds!db-b1b2c3d4-e5f6-4a5b-8c7d-0123456789ab') || abor
 cert=$(aws acm request-certificate --domain-name roast.example.test --output text --query CertificateArn) \
   || abort "cannot create a certificate in moto's ACM"
 image_b=123456789012.dkr.ecr.us-east-1.amazonaws.com/rr-b@sha256:$(printf 'b%.0s' {1..64})
+log_b=$(log_size)
 if create_stack rr-b "MotoDatabaseSecretArn=$secret_b" "ImageUri=$image_b" "CertificateArn=$cert" \
      NatGateways=per-az DBMultiAZ=false DBInstanceClass=db.t4g.small ClusterName=rr-b-cluster ServiceName=rr-b-web \
-     RepositoryName=rr-b ContainerName=web MinTasks=3 MaxTasks=9; then
-  pass "create-stack rr-b (image, HTTPS, NAT per AZ, other names) reaches CREATE_COMPLETE"
-  py_checks stack rr-b full "image=$image_b" "cert=$cert" cluster=rr-b-cluster service=rr-b-web repository=rr-b \
-    container=web min=3 max=9 class=db.t4g.small
+     RepositoryName=rr-b ContainerName=web MinTasks=3 MaxTasks=9 AlarmEmail=oncall@roast.example.test \
+     MetricsNamespace=RitualRoast/B; then
+  pass "create-stack rr-b (image, HTTPS, NAT per AZ, other names, AlarmEmail, MetricsNamespace) reaches CREATE_COMPLETE"
+  skipped_b=$(skipped_since "$log_b")
+  check "AlarmEmail set: the stack's e-mail subscription is created (moto, which does not model it, was asked to)" \
+    contains "$skipped_b" AWS::SNS::Subscription
+  py_checks stack rr-b full "$TEMPLATE" "image=$image_b" "cert=$cert" cluster=rr-b-cluster service=rr-b-web \
+    repository=rr-b container=web min=3 max=9 class=db.t4g.small email=oncall@roast.example.test namespace=RitualRoast/B
 else
   fail "create-stack rr-b (image, HTTPS, NAT per AZ, other names) reaches CREATE_COMPLETE" "$(cat "$TMP/rr-b.create"; tail -20 "$TMP/moto.log")"
 fi
 
 # moto skips resource types it does not model; they must be exactly the ones the static checks cover.
 skipped=$(sed -n "s/.*Tried to parse \(AWS::[A-Za-z0-9:]*\) but it's not supported.*/\1/p" "$TMP/moto.log" | sort -u | tr '\n' ' ')
-expected_skipped="AWS::ApplicationAutoScaling::ScalableTarget AWS::ApplicationAutoScaling::ScalingPolicy AWS::CloudFormation::WaitConditionHandle AWS::EC2::SecurityGroupEgress "
+expected_skipped="AWS::ApplicationAutoScaling::ScalableTarget AWS::ApplicationAutoScaling::ScalingPolicy AWS::CloudFormation::WaitConditionHandle AWS::CloudWatch::Alarm AWS::EC2::SecurityGroupEgress AWS::Logs::MetricFilter AWS::SNS::Subscription "
 if [ "$skipped" = "$expected_skipped" ]; then
   pass "moto skipped only: ${skipped% }"
 else

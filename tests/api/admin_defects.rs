@@ -1,0 +1,278 @@
+//! Defects staff hit in daily use: two people saving one lead, a save after the session ran out, bulk
+//! actions that forgot the filters, adding a phone enquiry, and a bulk menu that acted by default.
+
+use crate::helpers::{
+    STAFF_EMAIL, STAFF_PASSWORD, TestApp, assert_is_redirect_to, spawn_app, spawn_app_with,
+    valid_form,
+};
+
+fn edit_form(status: &str, notes: &str, version: i32) -> Vec<(&'static str, String)> {
+    vec![
+        ("status", status.to_owned()),
+        ("notes", notes.to_owned()),
+        ("version", version.to_string()),
+    ]
+}
+
+async fn lead_page(app: &TestApp, id: i64) -> String {
+    app.get(&format!("/admin/leads/{id}"))
+        .await
+        .text()
+        .await
+        .unwrap()
+}
+
+/// The text of the lead page's notes box.
+fn notes_box(html: &str) -> String {
+    html.split("id=\"notes\"")
+        .nth(1)
+        .expect("a notes box")
+        .split_once('>')
+        .unwrap()
+        .1
+        .split("</textarea>")
+        .next()
+        .unwrap()
+        .to_owned()
+}
+
+#[actix_web::test]
+async fn a_stale_save_shows_their_notes_keeps_mine_and_my_status_and_saving_again_loses_nothing() {
+    let app = spawn_app().await;
+    app.signed_in().await;
+    let id = app.submit_lead(&valid_form()).await;
+    let path = format!("/admin/leads/{id}/edit");
+    app.admin_post(&path, &edit_form("contacted", "Their call notes", 1))
+        .await;
+    let conflict = app
+        .admin_post(&path, &edit_form("qualified", "My visit notes", 1))
+        .await;
+    assert_eq!(conflict.status().as_u16(), 409);
+    let html = conflict.text().await.unwrap();
+    let typed = notes_box(&html);
+    assert!(
+        typed.contains("Their call notes"),
+        "their notes are shown: {typed}"
+    );
+    assert!(typed.contains("My visit notes"), "mine are kept: {typed}");
+    assert!(
+        html.contains("<option value=\"qualified\" selected>"),
+        "my chosen status is kept, not replaced by theirs"
+    );
+    assert!(html.contains("contacted"), "their status is named");
+    let version = html
+        .split("name=\"version\" value=\"")
+        .nth(1)
+        .unwrap()
+        .split('"')
+        .next()
+        .unwrap()
+        .parse::<i32>()
+        .unwrap();
+    let again = app
+        .admin_post(&path, &edit_form("qualified", &typed, version))
+        .await;
+    assert_is_redirect_to(&again, &format!("/admin/leads/{id}"));
+    let lead = ritual_roast::db::leads::find(&app.db, id)
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(lead.notes.contains("Their call notes") && lead.notes.contains("My visit notes"));
+    assert_eq!(lead.status.as_str(), "qualified");
+}
+
+#[actix_web::test]
+async fn a_save_after_the_session_ran_out_leads_through_sign_in_back_to_the_form_with_the_input() {
+    let app = spawn_app_with(&[("RR_ADMIN__IDLE_TIMEOUT_MINS", "1")]).await;
+    app.signed_in().await;
+    let id = app.submit_lead(&valid_form()).await;
+    let csrf = app.csrf_token().await;
+    let page = lead_page(&app, id).await;
+    let return_to = format!("/admin/leads/{id}");
+    assert!(
+        page.contains(&format!("name=\"return_to\" value=\"{return_to}\"")),
+        "the form says where it lives"
+    );
+    // The session ends (idle timeout, or signed out in another tab) while the form is open.
+    app.execute_sql("DELETE FROM staff_sessions", "DELETE FROM staff_sessions")
+        .await;
+    let mut form = edit_form("won", "Signed the wholesale contract", 1);
+    form.push(("csrf_token", csrf));
+    form.push(("return_to", return_to));
+    let save = app
+        .admin_post(&format!("/admin/leads/{id}/edit"), &form)
+        .await;
+    assert_eq!(save.status().as_u16(), 303, "not a bare 401");
+    let to = save.headers()["location"].to_str().unwrap().to_owned();
+    assert!(to.starts_with("/admin/login?next="), "{to}");
+    let sign_in = app.get(&to).await.text().await.unwrap();
+    assert!(
+        sign_in.contains("signed out"),
+        "the page says why: {sign_in}"
+    );
+    // The sign-in form carries the page to return to, as the browser would send it.
+    assert!(sign_in.contains(&format!("name=\"next\" value=\"/admin/leads/{id}\"")));
+    let back = app
+        .client
+        .post(app.url("/admin/login"))
+        .header("Origin", app.origin())
+        .form(&[
+            ("email", STAFF_EMAIL),
+            ("password", STAFF_PASSWORD),
+            ("next", &format!("/admin/leads/{id}")),
+        ])
+        .send()
+        .await
+        .unwrap();
+    let next = back.headers()["location"].to_str().unwrap().to_owned();
+    assert_eq!(next, format!("/admin/leads/{id}"));
+    let page = lead_page(&app, id).await;
+    assert!(
+        notes_box(&page).contains("Signed the wholesale contract"),
+        "the input is back"
+    );
+    assert!(page.contains("<option value=\"won\" selected>"));
+    assert!(
+        page.contains("not saved yet"),
+        "the page says it still has to be saved"
+    );
+    let lead = ritual_roast::db::leads::find(&app.db, id)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        lead.status.as_str(),
+        "new",
+        "nothing was saved behind the staff member's back"
+    );
+}
+
+#[actix_web::test]
+async fn bulk_actions_return_to_the_filtered_list() {
+    let app = spawn_app().await;
+    app.signed_in().await;
+    let id = app.submit_lead(&valid_form()).await;
+    let list = app
+        .get("/admin/leads?status=new&sort=name&dir=asc")
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(list.contains("name=\"return_to\""));
+    let response = app
+        .admin_post(
+            "/admin/leads/bulk",
+            &[
+                ("ids", id.to_string()),
+                ("action", "status:contacted".into()),
+                (
+                    "return_to",
+                    "/admin/leads?status=new&sort=name&dir=asc".into(),
+                ),
+            ],
+        )
+        .await;
+    assert_is_redirect_to(&response, "/admin/leads?status=new&sort=name&dir=asc");
+    let elsewhere = app
+        .admin_post(
+            "/admin/leads/bulk",
+            &[
+                ("ids", id.to_string()),
+                ("action", "status:new".into()),
+                ("return_to", "https://evil.example/".into()),
+            ],
+        )
+        .await;
+    assert_is_redirect_to(&elsewhere, "/admin/leads");
+}
+
+#[actix_web::test]
+async fn the_bulk_menu_does_nothing_until_an_action_is_chosen_and_offers_select_all() {
+    let app = spawn_app().await;
+    app.signed_in().await;
+    let id = app.submit_lead(&valid_form()).await;
+    let list = app.get("/admin/leads").await.text().await.unwrap();
+    let menu = list.split("id=\"bulk-action\"").nth(1).unwrap();
+    let first_option = menu.split("<option").nth(1).unwrap();
+    assert!(
+        first_option.starts_with(" value=\"\""),
+        "the first choice is no action: {first_option}"
+    );
+    assert!(list.contains("data-testid=\"select-all\""));
+    let nothing = app
+        .admin_post(
+            "/admin/leads/bulk",
+            &[("ids", id.to_string()), ("action", String::new())],
+        )
+        .await;
+    assert_eq!(nothing.status().as_u16(), 303);
+    let lead = ritual_roast::db::leads::find(&app.db, id)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(lead.status.as_str(), "new");
+}
+
+#[actix_web::test]
+async fn staff_add_a_phone_enquiry_without_an_email_in_staff_wording() {
+    let app = spawn_app().await;
+    app.signed_in().await;
+    let page = app.get("/admin/leads/new").await.text().await.unwrap();
+    assert!(!page.contains("Your name"), "staff are not the visitor");
+    assert!(page.contains(">Add lead<"), "the button says what it does");
+    let form = vec![
+        ("name", "Walk-in Wendy".to_owned()),
+        ("phone", "0117 496 0000".into()),
+        ("interest", "wholesale".into()),
+        ("form_token", uuid::Uuid::new_v4().simple().to_string()),
+    ];
+    let added = app.admin_post("/admin/leads/new", &form).await;
+    assert_eq!(added.status().as_u16(), 303, "a phone number is enough");
+    let neither = vec![
+        ("name", "Nobody".to_owned()),
+        ("interest", "beans".into()),
+        ("form_token", uuid::Uuid::new_v4().simple().to_string()),
+    ];
+    let refused = app.admin_post("/admin/leads/new", &neither).await;
+    assert_eq!(
+        refused.status().as_u16(),
+        422,
+        "an email or a phone number is needed"
+    );
+}
+
+#[actix_web::test]
+async fn every_status_has_its_own_badge_colour() {
+    let css = {
+        let app = spawn_app().await;
+        let html = app.get("/").await.text().await.unwrap();
+        let href = html
+            .split("href=\"/assets/css/")
+            .nth(1)
+            .unwrap()
+            .split('"')
+            .next()
+            .unwrap()
+            .to_owned();
+        app.get(&format!("/assets/css/{href}"))
+            .await
+            .text()
+            .await
+            .unwrap()
+    };
+    let rule = |status: &str| {
+        css.split(&format!(".badge--{status} {{"))
+            .nth(1)
+            .map(|r| r.split('}').next().unwrap().to_owned())
+            .unwrap_or_else(|| panic!("no .badge--{status} rule"))
+    };
+    let rules: Vec<String> = ["new", "contacted", "qualified", "won", "lost"]
+        .iter()
+        .map(|s| rule(s))
+        .collect();
+    for (i, a) in rules.iter().enumerate() {
+        for b in &rules[i + 1..] {
+            assert_ne!(a, b, "two statuses share a badge colour");
+        }
+    }
+}

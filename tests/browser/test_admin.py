@@ -1,0 +1,91 @@
+"""The staff pages in a real browser at desktop and phone sizes: every page fits a 390 px screen even with
+a 200-character unbroken value in a lead, the lead list keeps its status column, axe finds nothing, and
+"select all" ticks every lead on the page. Screenshots of every page. Run through tests/browser/run.sh."""
+import json
+import os
+import subprocess
+import urllib.parse
+import urllib.request
+
+import pytest
+from axe_selenium_python import Axe
+from selenium.webdriver.common.by import By
+from selenium.webdriver.support.ui import WebDriverWait
+
+from test_site import BASE, DB_FILE, OUT, make_driver
+
+STAFF = "browser-barista@ritualroast.example"
+PASSWORD = "a long browser test passphrase"
+UNBROKEN = "x" * 200
+
+
+@pytest.fixture(scope="module")
+def lead_id():
+    env = {"RR_DATABASE__SQLITE_PATH": DB_FILE, "RR_STAFF_PASSWORD": PASSWORD, "LOG_LEVEL": "warn",
+           "PATH": os.environ.get("PATH", "")}
+    subprocess.run([os.environ["RR_BIN"], "staff", "add", "--email", STAFF, "--name", "Browser Barista"],
+                   env=env, check=True, capture_output=True)
+    form = urllib.parse.urlencode({"name": "N" * 120, "email": "long@example.com", "interest": "wholesale",
+                                   "message": UNBROKEN}).encode()
+    request = urllib.request.Request(BASE + "/leads", data=form, headers={"Accept": "application/json"})
+    with urllib.request.urlopen(request) as answer:
+        return json.load(answer)["id"]
+
+
+def signed_in(width, height):
+    d = make_driver(width=width, height=height)
+    d.get(BASE + "/admin/login")
+    d.find_element(By.ID, "email").send_keys(STAFF)
+    d.find_element(By.ID, "password").send_keys(PASSWORD)
+    d.find_element(By.CSS_SELECTOR, "[data-testid=login-form] button[type=submit]").click()
+    WebDriverWait(d, 10).until(lambda d: d.find_elements(By.CSS_SELECTOR, "[data-testid=logout]"))
+    return d
+
+
+def pages(lead):
+    return [("/admin", "dashboard"), ("/admin/leads", "leads"), (f"/admin/leads/{lead}", "lead"),
+            ("/admin/leads/new", "add-lead"), ("/admin/news", "news"), ("/admin/account/password", "password"),
+            ("/admin/no-such-page", "not-found")]
+
+
+@pytest.mark.parametrize("width,height", [(1366, 900), (390, 844)])
+def test_every_admin_page_fits_the_screen_and_has_no_accessibility_violations(lead_id, width, height):
+    d = signed_in(width, height)
+    try:
+        for path, name in pages(lead_id):
+            d.get(BASE + path)
+            overflow = d.execute_script("return document.documentElement.scrollWidth - window.innerWidth")
+            assert overflow <= 0, f"{path} overflows by {overflow}px at {width}px"
+            target = os.path.join(OUT, f"admin-{name}-{width}x{height}.png")
+            assert d.save_screenshot(target)
+            axe = Axe(d)
+            axe.inject()
+            results = axe.run()
+            violations = [(v["id"], v["impact"], [n["target"] for n in v["nodes"]][:3])
+                          for v in results["violations"]]
+            assert violations == [], f"{path} at {width}px: {violations}"
+    finally:
+        d.quit()
+
+
+def test_the_lead_list_on_a_phone_keeps_the_status_column(lead_id):
+    d = signed_in(390, 844)
+    try:
+        d.get(BASE + "/admin/leads")
+        badge = d.find_element(By.CSS_SELECTOR, "[data-testid=lead-row] .badge")
+        assert badge.is_displayed()
+        assert d.execute_script("return window.innerWidth") == 390
+        assert badge.location["x"] + badge.size["width"] <= 390
+    finally:
+        d.quit()
+
+
+def test_select_all_ticks_every_lead_on_the_page(lead_id):
+    d = signed_in(1366, 900)
+    try:
+        d.get(BASE + "/admin/leads")
+        d.find_element(By.CSS_SELECTOR, "[data-testid=select-all]").click()
+        boxes = d.find_elements(By.CSS_SELECTOR, "input[name=ids]")
+        assert boxes and all(box.is_selected() for box in boxes)
+    finally:
+        d.quit()
