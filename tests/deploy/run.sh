@@ -200,10 +200,10 @@ cat >"$TMP/td1.json" <<'EOF'
 EOF
 TD1=$(awst ecs register-task-definition --cli-input-json "file://$TMP/td1.json" --query taskDefinition.taskDefinitionArn) \
   || abort "register-task-definition"
-create_service() { # name desired-count task-definition [circuit-breaker rollback: true|false]
+create_service() { # name desired-count task-definition [circuit-breaker rollback: true|false] [alarms={...}]
   awsj ecs create-service --cluster ritual-roast --service-name "$1" --desired-count "$2" --task-definition "$3" \
     --launch-type FARGATE --network-configuration "$NETCONF" \
-    --deployment-configuration "maximumPercent=200,minimumHealthyPercent=100,deploymentCircuitBreaker={enable=true,rollback=${4:-true}}" \
+    --deployment-configuration "maximumPercent=200,minimumHealthyPercent=100,deploymentCircuitBreaker={enable=true,rollback=${4:-true}}${5:+,$5}" \
     >/dev/null
 }
 create_service ritual-roast 2 "$TD1" || abort "create-service"
@@ -239,7 +239,7 @@ deploy "$TMP/help.log" --help; rc=$?
 check "--help exits 0 and documents flags, env and defaults" \
   eval '[ $rc = 0 ] && has "$TMP/help.log" --dry-run && has "$TMP/help.log" RR_REGISTRY_HOST && has "$TMP/help.log" "RR_CLUSTER"'
 # Every exit code deploy.sh uses is listed in --help, one per line ("  N  meaning"); each is provoked below.
-EXIT_CODES="0 1 2 3 4 5 6 130"
+EXIT_CODES="0 1 2 3 4 5 6 7 130"
 undocumented=''
 for code in $EXIT_CODES; do grep -qE "^  $code +[a-z]" "$TMP/help.log" || undocumented+=" $code"; done
 check "--help documents every exit code ($EXIT_CODES)${undocumented:+ (missing:$undocumented)}" eval '[ -z "$undocumented" ]'
@@ -589,6 +589,60 @@ check "deploy.sh made no update-service call of its own back to the previous rev
 check "the breaker run explains the stopped task too (exit code 1, boom)" \
   eval 'has "$TMP/breaker.log" "exit code 1" && has "$TMP/breaker.log" "boom"'
 dump "$TMP/breaker.log"
+
+# ------------------------------------------------------------------------------------------- deployment alarms
+# The services below have deployment alarms (deploymentConfiguration.alarms, as the template configures them);
+# the alarms exist in moto's CloudWatch, named as the template names them for a stack called rr.
+DEPLOY_ALARMS="rr-alb-5xx-rate rr-target-p95 rr-lead-5xx"
+for a in $DEPLOY_ALARMS; do
+  awsj cloudwatch put-metric-alarm --alarm-name "$a" --namespace AWS/ApplicationELB --metric-name RequestCount \
+    --statistic Sum --period 60 --evaluation-periods 1 --threshold 1 --comparison-operator GreaterThanThreshold \
+    >/dev/null || abort "put-metric-alarm $a"
+done
+alarm_state() { awst cloudwatch describe-alarms --alarm-names "$1" --query 'MetricAlarms[0].StateValue'; }
+failed_line() { grep '^FAILED' "$1" | tail -1; }
+ALARMS_ON="alarms={alarmNames=[rr-alb-5xx-rate,rr-target-p95,rr-lead-5xx],enable=true,rollback=true}"
+
+section "deployment alarm: ECS fails the deployment and rolls back; deploy.sh names the alarm (exit 7)"
+create_service alarmed 2 "$TD3" true "$ALARMS_ON" || abort "create-service alarmed"
+check "(control) the service's deployment alarms reached moto's ECS, none of the alarms is in ALARM" \
+  eval '[ "$(awst ecs describe-services --cluster ritual-roast --services alarmed --query "services[0].deploymentConfiguration.alarms.alarmNames | join(\`,\`, @)")" = rr-alb-5xx-rate,rr-target-p95,rr-lead-5xx ] && [ "$(alarm_state rr-lead-5xx)" = OK ]'
+# ECS's reason and event name the alarm; CloudWatch is left alone (the name must come from ECS's words).
+scenario alarmed '{"rollout": "alarm", "alarms": ["rr-lead-5xx"], "alarm_state": false, "polls": 2}'
+deploy "$TMP/alarmed.log" --service alarmed --binary "$(variant 3)" --timeout 30; rc=$?
+check "exit 7, and the last line says a deployment alarm failed it, names rr-lead-5xx, and that ECS rolled back to ${TD3##*/}, which is stable" \
+  eval '[ $rc = 7 ] && [[ "$(failed_line "$TMP/alarmed.log")" == "FAILED (deployment alarm): "*rr-lead-5xx*"ECS rolled back to ritual-roast:4, which is stable"* ]] && [ "$(service_td alarmed)" = "$TD3" ]'
+[ $rc != 7 ] || saw 7
+check "deploy.sh lists the deployment alarms before the rollout and names the alarm in its explanation" \
+  eval 'has "$TMP/alarmed.log" "deployment alarms: rr-alb-5xx-rate, rr-target-p95, rr-lead-5xx" && has "$TMP/alarmed.log" "deployment alarm rr-lead-5xx went into ALARM"'
+check "not reported as the circuit breaker, and no update-service of deploy.sh's own (ECS rolled back)" \
+  eval '! has "$TMP/alarmed.log" "circuit breaker" && [ "$(grep -c "ecs update-service" "$TMP/alarmed.log")" = 1 ]'
+dump "$TMP/alarmed.log"
+
+section "deployment alarm that only CloudWatch names; an alarm already in ALARM is not blamed (exit 7)"
+create_service alarmed2 2 "$TD3" true "$ALARMS_ON" || abort "create-service alarmed2"
+awsj cloudwatch set-alarm-state --alarm-name rr-target-p95 --state-value ALARM --state-reason "test: in ALARM before the deploy" \
+  || abort "set-alarm-state rr-target-p95"
+# ECS says only "alarm(s)"; moto's CloudWatch puts rr-alb-5xx-rate into ALARM as ECS fails the deployment.
+scenario alarmed2 '{"rollout": "alarm", "alarms": ["rr-alb-5xx-rate"], "alarm_named": false, "polls": 2}'
+deploy "$TMP/alarmed2.log" --service alarmed2 --binary "$(variant 3)" --timeout 30; rc=$?
+check "before the rollout deploy.sh warns that rr-target-p95 is already in ALARM (ECS will not act on it)" \
+  eval 'grep -q "WARNING: deployment alarm(s) already in ALARM: rr-target-p95\. ECS does not act on" "$TMP/alarmed2.log"'
+check "exit 7, naming rr-alb-5xx-rate (from CloudWatch, with its state reason), not rr-target-p95; back on ${TD3##*/}" \
+  eval '[ $rc = 7 ] && [[ "$(failed_line "$TMP/alarmed2.log")" == *"deployment alarm rr-alb-5xx-rate:"* ]] && [[ "$(failed_line "$TMP/alarmed2.log")" != *rr-target-p95* ]] && has "$TMP/alarmed2.log" "alarm rr-alb-5xx-rate: Threshold Crossed" && [ "$(service_td alarmed2)" = "$TD3" ]'
+dump "$TMP/alarmed2.log"
+awsj cloudwatch set-alarm-state --alarm-name rr-target-p95 --state-value OK --state-reason "test: reset" >/dev/null
+awsj cloudwatch set-alarm-state --alarm-name rr-alb-5xx-rate --state-value OK --state-reason "test: reset" >/dev/null
+
+section "deployment alarm without ECS rollback: deploy.sh rolls back itself, still names the alarm (exit 7)"
+create_service alarmed3 2 "$TD3" false "alarms={alarmNames=[rr-alb-5xx-rate,rr-target-p95,rr-lead-5xx],enable=true,rollback=false}" \
+  || abort "create-service alarmed3"
+scenario alarmed3 '{"rollout": "alarm", "alarms": ["rr-target-p95"]}'
+deploy "$TMP/alarmed3.log" --service alarmed3 --binary "$(variant 3)" --timeout 30; rc=$?
+check "exit 7: deploy.sh rolled back to ${TD3##*/} itself (one update-service of its own) and names rr-target-p95" \
+  eval '[ $rc = 7 ] && [[ "$(failed_line "$TMP/alarmed3.log")" == *"rr-target-p95"*"deploy.sh rolled back to ritual-roast:4, which is stable"* ]] && [ "$(grep -c "ecs update-service" "$TMP/alarmed3.log")" = 2 ] && [ "$(service_td alarmed3)" = "$TD3" ]'
+dump "$TMP/alarmed3.log"
+awsj cloudwatch set-alarm-state --alarm-name rr-target-p95 --state-value OK --state-reason "test: reset" >/dev/null
 
 section "rollout whose rollback does not recover either (exit 4)"
 create_service broken 2 "$TD3" || abort "create-service broken"

@@ -5,11 +5,11 @@
 #      connection budget (tests/infra/connection_budget.py --check: the pool-size table and its Rules are what the
 #      formula gives, and an over-budget or stale copy is caught);
 #   3. moto: a moto server on a free loopback port creates the stack in two shapes (defaults = bootstrap mode;
-#      image + certificate + NAT per AZ + custom names), and the AWS APIs show the resources and their wiring
-#      (tests/infra/checks.py stack);
+#      image + certificate + NAT per AZ + custom names + AlarmEmail + MetricsNamespace), and the AWS APIs show the
+#      resources and their wiring, the alarms put through CloudWatch's API (tests/infra/checks.py stack);
 #   4. bootstrap.sh: --help, usage errors, --dry-run, a real create through `aws cloudformation deploy`, a no-op
 #      re-run, and the image it passes once deploy.sh has rolled one out.
-# moto cannot take the template verbatim in three places (tests/infra/moto_variant.py says which and why); the
+# moto cannot take the template verbatim in five places (tests/infra/moto_variant.py says which and why); the
 # moto stacks use that variant, everything else uses the template as shipped.
 # Installs what it lacks with pip (cfn-lint, moto[server], awscli v1). Prints "N passed, M failed" last and exits
 # non-zero when anything failed. RR_TEST_KEEP=1 keeps the temp dir (moto log, outputs). About a minute.
