@@ -11,7 +11,7 @@ use super::layout::{AdminFrame, csrf_field, redirect_with_flash};
 use super::pending_form;
 use crate::db::lead_changes::{self, EditOutcome, LeadEdit};
 use crate::db::lead_events::{self, LeadEvent};
-use crate::db::leads::{self, Lead};
+use crate::db::leads::{self, EarlierLead, Lead};
 use crate::domain::{LeadField, LeadStatus};
 use crate::error::AppError;
 use crate::state::AppState;
@@ -52,6 +52,7 @@ pub async fn show(
 ) -> Result<HttpResponse, AppError> {
     let lead = load(&state, *id).await?;
     let history = lead_events::history(&state.db, lead.id).await?;
+    let earlier = leads::earlier_from_same_contact(&state.db, &lead, EARLIER_SHOWN).await?;
     let kept = pending_form::take(&req, &state, &page_path(lead.id));
     let draft = match &kept {
         Some(fields) => Draft {
@@ -67,7 +68,7 @@ pub async fn show(
     };
     let response = frame
         .page(&lead.name)
-        .render(detail(&lead, &history, &staff, &draft));
+        .render(detail(&lead, &history, &earlier, &staff, &draft));
     Ok(match kept {
         Some(_) => pending_form::forget(response),
         None => response,
@@ -169,10 +170,11 @@ async fn form_again(
     status: StatusCode,
 ) -> Result<HttpResponse, AppError> {
     let history = lead_events::history(&state.db, lead.id).await?;
+    let earlier = leads::earlier_from_same_contact(&state.db, &lead, EARLIER_SHOWN).await?;
     Ok(frame
         .page(&lead.name)
         .status(status)
-        .render(detail(&lead, &history, staff, &draft)))
+        .render(detail(&lead, &history, &earlier, staff, &draft)))
 }
 
 pub async fn confirm_delete(
@@ -213,12 +215,30 @@ pub async fn delete(
     ))
 }
 
-fn detail(lead: &Lead, history: &[LeadEvent], staff: &Staff, draft: &Draft) -> Markup {
+/// Earlier leads from the same email or phone, at most.
+const EARLIER_SHOWN: i64 = 5;
+
+fn detail(
+    lead: &Lead,
+    history: &[LeadEvent],
+    earlier: &[EarlierLead],
+    staff: &Staff,
+    draft: &Draft,
+) -> Markup {
     let status = draft.status.unwrap_or(lead.status);
     let notes = draft.notes.as_deref().unwrap_or(&lead.notes);
     html! {
         p { a href="/admin/leads" { "← All leads" } }
         h1 data-testid="lead-name" { (lead.name) }
+        @if !earlier.is_empty() {
+            div.notice data-testid="duplicates" {
+                "Same email or phone as earlier enquiries: "
+                @for (i, other) in earlier.iter().enumerate() {
+                    @if i > 0 { ", " }
+                    a href={ "/admin/leads/" (other.id) } { (other.name) " (" (other.created_at.format("%Y-%m-%d")) ")" }
+                }
+            }
+        }
         dl.lead-details {
             @for field in LeadField::ALL.into_iter().filter(|f| *f != LeadField::Name) {
                 dt { (field.staff_label()) } dd.message[field == LeadField::Message] { (field_value(lead, field)) }

@@ -173,3 +173,38 @@ pub async fn count(pool: &DbPool) -> DbResult<i64> {
         Ok(leads::table.count().get_result(conn).await?)
     })
 }
+
+/// An earlier lead from the same person, as far as their email address or phone number tell.
+#[derive(Debug, Clone, Queryable)]
+pub struct EarlierLead {
+    pub id: i64,
+    pub name: LeadName,
+    pub created_at: NaiveDateTime,
+}
+
+/// Up to `limit` earlier leads (lower ids) with the same non-empty email address or phone number, newest
+/// first. Both columns are indexed, so this is two index lookups, not a scan.
+pub async fn earlier_from_same_contact(
+    pool: &DbPool,
+    lead: &Lead,
+    limit: i64,
+) -> DbResult<Vec<EarlierLead>> {
+    let email = lead.email.as_str();
+    let phone = lead.phone.as_str();
+    if email.is_empty() && phone.is_empty() {
+        return Ok(Vec::new());
+    }
+    let id = lead.id;
+    db_run_retrying!(pool, |conn| {
+        let same_email = leads::email.eq(email).and(leads::email.ne(""));
+        let same_phone = leads::phone.eq(phone).and(leads::phone.ne(""));
+        Ok(leads::table
+            .filter(leads::id.lt(id))
+            .filter(same_email.or(same_phone))
+            .order(leads::id.desc())
+            .limit(limit)
+            .select((leads::id, leads::name, leads::created_at))
+            .load(conn)
+            .await?)
+    })
+}

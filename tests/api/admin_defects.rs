@@ -276,3 +276,52 @@ async fn every_status_has_its_own_badge_colour() {
         }
     }
 }
+
+#[actix_web::test]
+async fn a_lead_with_the_email_or_phone_of_an_earlier_one_links_to_it() {
+    let app = spawn_app().await;
+    app.signed_in().await;
+    let first = app.submit_lead(&valid_form()).await;
+    let mut same_email = valid_form();
+    same_email.retain(|(k, _)| *k != "phone");
+    same_email.push(("phone", "0117 000 0001".into()));
+    let second = app.submit_lead(&same_email).await;
+    let mut same_phone = valid_form();
+    same_phone.retain(|(k, _)| *k != "email");
+    same_phone.push(("email", "someone.else@example.com".into()));
+    let third = app.submit_lead(&same_phone).await;
+    let mut stranger = valid_form();
+    stranger.retain(|(k, _)| *k != "email" && *k != "phone");
+    stranger.push(("email", "stranger@example.com".into()));
+    stranger.push(("phone", "".into()));
+    let fourth = app.submit_lead(&stranger).await;
+    let hint = |html: &str| {
+        html.split("data-testid=\"duplicates\"")
+            .nth(1)
+            .map(|rest| rest.split("</div>").next().unwrap().to_owned())
+    };
+    let page = lead_page(&app, second).await;
+    assert!(
+        hint(&page)
+            .expect("a hint")
+            .contains(&format!("/admin/leads/{first}\""))
+    );
+    let page = lead_page(&app, third).await;
+    let third_hint = hint(&page).expect("a hint");
+    assert!(
+        third_hint.contains(&format!("/admin/leads/{first}\"")),
+        "same phone"
+    );
+    assert!(
+        !third_hint.contains(&format!("/admin/leads/{second}\"")),
+        "different email and phone"
+    );
+    assert!(
+        hint(&lead_page(&app, first).await).is_none(),
+        "only earlier leads are hinted"
+    );
+    assert!(
+        hint(&lead_page(&app, fourth).await).is_none(),
+        "an empty phone matches nothing"
+    );
+}
