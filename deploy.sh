@@ -230,12 +230,19 @@ def in_alarm(path):
         if a.get("StateValue") == "ALARM":
             print(a["AlarmName"])
 
-def alarm_reasons(path):
-    # "name: why CloudWatch says it is in ALARM" for each alarm in ALARM in describe-alarms output
+def alarm_reasons(path, before_path):
+    # "name: why CloudWatch says it is in ALARM" for each alarm in ALARM in describe-alarms output; those that
+    # were in ALARM before the deploy (listed in before_path) are marked as such: ECS did not act on them
+    try:
+        with open(before_path) as f:
+            before = {x.strip() for x in f}
+    except OSError:
+        before = set()
     d = load(path)
     for a in (d.get("MetricAlarms") or []) + (d.get("CompositeAlarms") or []):
         if a.get("StateValue") == "ALARM":
-            print("%s: %s" % (a["AlarmName"], a.get("StateReason") or "in ALARM"))
+            print("%s: %s%s" % (a["AlarmName"], a.get("StateReason") or "in ALARM",
+                                " (already in ALARM when the deploy started)" if a["AlarmName"] in before else ""))
 
 def alarm_cause(path, dep_id, other_id, created, configured_path, before_path, now_path):
     # Why ECS failed deployment dep_id: "alarm" (a deployment alarm), "breaker" (the circuit breaker) or "unknown",
@@ -1072,7 +1079,7 @@ if [ "$CAUSE" = alarm ]; then
   ALARMS_SAID=${CAUSE_ALARMS:-"one of $(join_by ', ' "${DEPLOY_ALARMS[@]}")"}
   step "Why $FAMILY:$NEW_REV failed: deployment alarm $ALARMS_SAID went into ALARM ($FAIL_REASON)"
   if [ -s "$WORK/alarms-now" ]; then
-    jsonhelper alarm-reasons "$WORK/alarms-now.json" | sed 's/^/    alarm /'
+    jsonhelper alarm-reasons "$WORK/alarms-now.json" "$WORK/alarms-before" | sed 's/^/    alarm /'
   fi
   say "    what the alarm means and what to check first: docs/operations.md"
 else
@@ -1093,7 +1100,7 @@ if [ "$WAIT_VERDICT" = ECS_ROLLBACK ]; then
   if wait_deployment "$OTHER_DEP" "$DEP_CREATED" "$NEW_TD" "$ROLLBACK_TIMEOUT" "rollback to $FAMILY:$PREV_REV"; then
     if [ "$CAUSE" = alarm ]; then
       printf '\nFAILED (deployment alarm): %s:%s (image %s) set off the deployment alarm %s: %s. ECS rolled back to %s:%s, which is stable. What the alarm means and what to check: docs/operations.md\n' \
-        "$FAMILY" "$NEW_REV" "$NEW_IMAGE" "$ALARMS_SAID" "$FAIL_REASON" "$FAMILY" "$PREV_REV" >&2
+        "$FAMILY" "$NEW_REV" "$NEW_IMAGE" "$ALARMS_SAID" "${FAIL_REASON%.}" "$FAMILY" "$PREV_REV" >&2
       exit 7
     fi
     printf '\nFAILED: %s:%s (image %s) did not become stable: %s. ECS'"'"'s circuit breaker rolled back to %s:%s, which is stable.\n' \
@@ -1116,7 +1123,7 @@ say "  rollback requested: $CLUSTER/$SERVICE set to $FAMILY:$PREV_REV (deploymen
 if [ -n "$RB_DEP" ] && wait_deployment "$RB_DEP" "$RB_CREATED" "$NEW_TD" "$ROLLBACK_TIMEOUT" "rollback to $FAMILY:$PREV_REV"; then
   if [ "$CAUSE" = alarm ]; then
     printf '\nFAILED (deployment alarm): %s:%s (image %s) set off the deployment alarm %s: %s. ECS failed the deployment without rolling back; deploy.sh rolled back to %s:%s, which is stable. What the alarm means and what to check: docs/operations.md\n' \
-      "$FAMILY" "$NEW_REV" "$NEW_IMAGE" "$ALARMS_SAID" "$FAIL_REASON" "$FAMILY" "$PREV_REV" >&2
+      "$FAMILY" "$NEW_REV" "$NEW_IMAGE" "$ALARMS_SAID" "${FAIL_REASON%.}" "$FAMILY" "$PREV_REV" >&2
     exit 7
   fi
   printf '\nFAILED: %s:%s (image %s) did not become stable: %s. Rolled back to %s:%s, which is stable.\n' \

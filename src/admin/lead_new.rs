@@ -51,8 +51,11 @@ pub async fn create(
 }
 
 fn form(values: &LeadFormValues, errors: &FieldErrors, staff: &Staff) -> Markup {
-    let inner =
-        LeadFormView { values, errors }.render_for_staff("/admin/leads/new", csrf_field(staff));
+    let inner = LeadFormView { values, errors }.render_for_staff(
+        "/admin/leads/new",
+        csrf_field(staff),
+        "Add lead",
+    );
     html! {
         h1 { (TITLE) }
         p { "For enquiries that came by phone, email or in person. An email address or a phone number is enough. Tick consent only if they agreed to marketing emails." }

@@ -245,6 +245,7 @@ fn detail(
             }
             dt { "Received" } dd { (lead.created_at.format("%Y-%m-%d %H:%M UTC")) }
         }
+        p { a href={ "/admin/leads/" (lead.id) "/details" } data-testid="edit-details" { "Edit details or consent…" } }
         section.edit-lead {
             h2 { "Work this lead" }
             @if let Some(problem) = &draft.problem { div.notice.notice--error role="alert" data-testid="edit-error" { (problem) } }
@@ -292,7 +293,9 @@ fn field_value(lead: &Lead, field: LeadField) -> Markup {
         LeadField::Interest => html! { (lead.interest.label()) },
         LeadField::Message => dash(&lead.message),
         LeadField::Consent => html! {
-            @if let Some(at) = lead.consent_at { "yes, given " (at.format("%Y-%m-%d %H:%M UTC")) } @else { "no" }
+            @if let Some(at) = lead.consent_at.filter(|_| lead.consent) { "yes, given " (at.format("%Y-%m-%d %H:%M UTC")) }
+            @else if let Some(at) = lead.consent_withdrawn_at { "no: withdrawn " (at.format("%Y-%m-%d %H:%M UTC")) }
+            @else { "no" }
         },
     }
 }

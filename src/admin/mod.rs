@@ -8,6 +8,7 @@ mod dashboard;
 mod export;
 pub mod guard;
 mod layout;
+mod lead_details;
 mod lead_new;
 mod lead_page;
 mod leads_list;
@@ -34,6 +35,8 @@ pub const ROUTES: &[(&str, &str)] = &[
     ("POST", "/admin/leads/bulk"),
     ("GET", "/admin/leads/{id}"),
     ("POST", "/admin/leads/{id}/edit"),
+    ("GET", "/admin/leads/{id}/details"),
+    ("POST", "/admin/leads/{id}/details"),
     ("GET", "/admin/leads/{id}/delete"),
     ("POST", "/admin/leads/{id}/delete"),
     ("POST", "/admin/logout"),
@@ -64,6 +67,8 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             .route("/leads/bulk", web::post().to(bulk::apply))
             .route("/leads/{id}", web::get().to(lead_page::show))
             .route("/leads/{id}/edit", web::post().to(lead_page::edit))
+            .route("/leads/{id}/details", web::get().to(lead_details::show))
+            .route("/leads/{id}/details", web::post().to(lead_details::save))
             .route(
                 "/leads/{id}/delete",
                 web::get().to(lead_page::confirm_delete),

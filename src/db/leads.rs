@@ -30,6 +30,7 @@ pub struct Lead {
     pub created_at: NaiveDateTime,
     pub updated_at: NaiveDateTime,
     pub version: i32,
+    pub consent_withdrawn_at: Option<NaiveDateTime>,
 }
 
 #[derive(Insertable)]

@@ -17,6 +17,7 @@ diesel::table! {
         created_at -> Timestamp,
         updated_at -> Timestamp,
         version -> Integer,
+        consent_withdrawn_at -> Nullable<Timestamp>,
     }
 }
 

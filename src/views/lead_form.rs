@@ -15,9 +15,10 @@ pub struct LeadFormView<'a> {
 /// Who fills the form in: the visitor ("Your name", "Send"), or staff recording an enquiry for someone
 /// else ("Name", "Add lead"; an email address or a phone number is enough).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Audience {
+enum Audience<'a> {
     Visitor,
-    Staff,
+    /// With the label of the submit button.
+    Staff(&'a str),
 }
 
 impl LeadFormView<'_> {
@@ -29,9 +30,10 @@ impl LeadFormView<'_> {
         self.render_for(Audience::Visitor, "/leads#enquiry", html! {})
     }
 
-    /// The form for staff adding a lead, posting to `action` with extra hidden fields (the CSRF token).
-    pub fn render_for_staff(&self, action: &str, hidden: Markup) -> Markup {
-        self.render_for(Audience::Staff, action, hidden)
+    /// The form for staff adding or correcting a lead, posting to `action` with extra hidden fields (the
+    /// CSRF token) and `submit` on its button.
+    pub fn render_for_staff(&self, action: &str, hidden: Markup, submit: &str) -> Markup {
+        self.render_for(Audience::Staff(submit), action, hidden)
     }
 
     fn render_for(&self, audience: Audience, action: &str, hidden: Markup) -> Markup {
@@ -62,8 +64,8 @@ impl LeadFormView<'_> {
                         button.button.button--primary type="submit" data-testid="submit" { "Send" }
                         p.form-note { "We reply within one working day. See our " a href="/privacy" { "privacy note" } "." }
                     }
-                    Audience::Staff => {
-                        button.button.button--primary type="submit" data-testid="submit" { "Add lead" }
+                    Audience::Staff(submit) => {
+                        button.button.button--primary type="submit" data-testid="submit" { (submit) }
                     }
                 }
             }
@@ -72,7 +74,7 @@ impl LeadFormView<'_> {
 
     /// One field: its label, its control (with the limits and hints from the field's definition) and the
     /// place for its error message.
-    fn field(&self, field: LeadField, audience: Audience) -> Markup {
+    fn field(&self, field: LeadField, audience: Audience<'_>) -> Markup {
         let key = field.key();
         let value = self.values.get(field);
         let error = self.errors.first(field);
@@ -81,13 +83,13 @@ impl LeadFormView<'_> {
         let testid = format!("input-{key}");
         let hint = field.missing_message();
         let max = field.max_chars();
-        let staff = audience == Audience::Staff;
+        let staff = matches!(audience, Audience::Staff(_));
         // Staff may take a phone number instead of an email address: the server checks one is there.
         let required = field.required() && !(staff && field == LeadField::Email);
         let label_text = match (audience, field) {
             (Audience::Visitor, _) => field.form_label(),
-            (Audience::Staff, LeadField::Consent) => "They said yes to marketing emails",
-            (Audience::Staff, _) => field.staff_label(),
+            (Audience::Staff(_), LeadField::Consent) => "They said yes to marketing emails",
+            (Audience::Staff(_), _) => field.staff_label(),
         };
         let label = html! { label for=(key) { (label_text) } };
         let error_box = html! {

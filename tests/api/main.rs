@@ -13,6 +13,7 @@ mod hardening;
 mod health;
 mod helpers;
 mod lead_data;
+mod lead_details;
 mod leads;
 mod pages;
 mod public_site;

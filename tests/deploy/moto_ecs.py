@@ -28,6 +28,8 @@ Scenarios: $RR_SHIM_SCENARIOS names a JSON file, re-read on every call, {service
                  "alarm(s)", and CloudWatch must name them)
   alarm_state    for "alarm": also set those alarms to ALARM in moto's CloudWatch (default true), as CloudWatch
                  would have; the alarms must exist (put-metric-alarm)
+  drop_failed    for "alarm" with rollback: the failed deployment is gone from the service's deployments by the
+                 next read (ECS scales it in and deletes it), so only the events and the rollback say why
   rollback       what a deployment back to the base revision does ("complete" default, or "hang"); the base is
                  the revision the service was on when the current rollout started
   polls          describe-services calls before the outcome (default 1)
@@ -183,6 +185,8 @@ def finish(backend, svc, dep, outcome):
             prev = next((d["id"] for d in svc.deployments if d["taskDefinition"] == base and d is not dep), "?")
             back = start_deployment(backend, svc, base, dep["desiredCount"])
             back["rolloutStateReason"] = "ECS deployment alarms: rolling back to deploymentId %s." % prev
+            if sc.get("drop_failed"):
+                svc.deployments.remove(dep)
     # "hang": nothing changes
 
 

@@ -1,0 +1,2 @@
+-- When a lead withdrew marketing consent (staff record it on the lead page).
+ALTER TABLE leads ADD COLUMN consent_withdrawn_at DATETIME(6) NULL;
