@@ -1,4 +1,5 @@
-//! `GET /admin`: counts by status, conversion rate, and leads per day over 30 and 90 days.
+//! `GET /admin`: first what needs action now (new leads that have waited more than one working day for a
+//! reply, as the site promises), then counts by status, conversion rate, and leads per day.
 
 use actix_web::{HttpResponse, web};
 use chrono::{Days, NaiveDate, Utc};
@@ -8,8 +9,12 @@ use super::charts::daily_bars;
 use super::layout::AdminFrame;
 use crate::db::lead_queries;
 use crate::domain::LeadStatus;
+use crate::domain::working_days::one_working_day_before;
 use crate::error::AppError;
 use crate::state::AppState;
+
+/// Overdue leads listed by name on the dashboard; the rest are a link away.
+const WAITING_SHOWN: i64 = 10;
 
 pub async fn show(frame: AdminFrame, state: web::Data<AppState>) -> Result<HttpResponse, AppError> {
     let by_status = lead_queries::count_by_status(&state.db).await?;
@@ -34,8 +39,33 @@ pub async fn show(frame: AdminFrame, state: web::Data<AppState>) -> Result<HttpR
                 .map(|day| (day, d.leads))
         })
         .collect();
+    let due_before = one_working_day_before(Utc::now().naive_utc());
+    let (waiting, waiting_total) =
+        lead_queries::waiting_for_reply(&state.db, due_before, WAITING_SHOWN).await?;
     let content = html! {
         h1 { "Dashboard" }
+        section.needs-action aria-labelledby="waiting-title" data-testid="waiting" {
+            h2 #waiting-title { "Needs a reply now" }
+            @if waiting.is_empty() {
+                p { "Every new lead has had a reply within one working day. Nothing is waiting." }
+            } @else {
+                p {
+                    strong { (waiting_total) } " new lead" @if waiting_total != 1 { "s have" } @else { " has" }
+                    " waited more than one working day for a first reply (the site promises one). Oldest first:"
+                }
+                ol.waiting-list {
+                    @for lead in &waiting {
+                        li {
+                            a href={ "/admin/leads/" (lead.id) } { (lead.name) }
+                            " · " (lead.interest.label()) " · received " (lead.created_at.format("%Y-%m-%d %H:%M UTC"))
+                        }
+                    }
+                }
+                @if waiting_total > WAITING_SHOWN {
+                    p { a href="/admin/leads?status=new&sort=created&dir=asc" { "All new leads, oldest first" } }
+                }
+            }
+        }
         section.stats aria-label="Leads by status" {
             div.stat data-testid="stat-total" { span.stat__value { (total) } span.stat__label { "leads in all" } }
             @for status in LeadStatus::ALL {

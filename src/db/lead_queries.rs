@@ -232,6 +232,30 @@ pub async fn count_by_status(pool: &DbPool) -> DbResult<Vec<(String, i64)>> {
     })
 }
 
+/// New leads received before `before` (waiting too long for a first reply), oldest first, at most
+/// `limit`, and how many there are. Served by the (status, created_at, id) index.
+pub async fn waiting_for_reply(
+    pool: &DbPool,
+    before: NaiveDateTime,
+    limit: i64,
+) -> DbResult<(Vec<Lead>, i64)> {
+    db_run_retrying!(pool, |conn| {
+        let waiting = || {
+            leads::table
+                .filter(leads::status.eq(LeadStatus::New))
+                .filter(leads::created_at.lt(before))
+        };
+        let rows = waiting()
+            .order((leads::created_at.asc(), leads::id.asc()))
+            .limit(limit)
+            .select(Lead::as_select())
+            .load(conn)
+            .await?;
+        let count = waiting().count().get_result(conn).await?;
+        Ok((rows, count))
+    })
+}
+
 #[derive(QueryableByName, Debug)]
 pub struct DayCount {
     #[diesel(sql_type = Text)]

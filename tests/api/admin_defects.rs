@@ -325,3 +325,37 @@ async fn a_lead_with_the_email_or_phone_of_an_earlier_one_links_to_it() {
         "an empty phone matches nothing"
     );
 }
+
+#[actix_web::test]
+async fn the_dashboard_opens_on_new_leads_waiting_more_than_a_working_day() {
+    let app = spawn_app().await;
+    app.signed_in().await;
+    let mut waiting = valid_form();
+    waiting.retain(|(k, _)| *k != "name");
+    waiting.push(("name", "Waiting Walter".into()));
+    let old = app.submit_lead(&waiting).await;
+    let mut fresh = valid_form();
+    fresh.retain(|(k, _)| *k != "name");
+    fresh.push(("name", "Fresh Fiona".into()));
+    app.submit_lead(&fresh).await;
+    let four_days_ago = (chrono::Utc::now() - chrono::Duration::days(4))
+        .naive_utc()
+        .format("%Y-%m-%d %H:%M:%S")
+        .to_string();
+    let sql = format!("UPDATE leads SET created_at = '{four_days_ago}' WHERE id = {old}");
+    app.execute_sql(&sql, &sql).await;
+    let html = app.get("/admin").await.text().await.unwrap();
+    let section = html
+        .split("data-testid=\"waiting\"")
+        .nth(1)
+        .expect("a 'needs action' section")
+        .split("</section>")
+        .next()
+        .unwrap();
+    assert!(section.contains("Waiting Walter"), "{section}");
+    assert!(
+        !section.contains("Fresh Fiona"),
+        "a lead from today is not overdue"
+    );
+    assert!(section.contains(&format!("/admin/leads/{old}\"")));
+}
