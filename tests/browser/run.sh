@@ -13,7 +13,7 @@ fi
 python3 -c 'import selenium, axe_selenium_python, pytest' 2>/dev/null \
   || pip install -q selenium axe-selenium-python pytest 2>&1 | grep -v "Running pip as the 'root'" || true
 
-bin=${RR_BROWSER_BINARY:-target/debug/ritual-roast}
+bin=${RR_BROWSER_BINARY:-${CARGO_TARGET_DIR:-target}/debug/ritual-roast}
 [ -x "$bin" ] || cargo build --quiet
 work=$(mktemp -d /tmp/rr-browser.XXXXXX)
 port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
