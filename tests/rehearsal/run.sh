@@ -93,6 +93,15 @@ template_param_default() { # parameter name
   awk -v p="  $1:" '$0 == p { inside = 1; next } inside && /^  [A-Za-z]/ { exit }
                      inside && /Default:/ { print $2; exit }' "$template"
 }
+# The pool size the template gives each task at its defaults (Mappings ConnectionBudget, default class and MaxTasks).
+template_default_pool_size() {
+  python3 - "$template" "$(template_param_default DBInstanceClass)" "$(template_param_default MaxTasks)" <<'PY'
+import re, sys
+text, cls, tasks = open(sys.argv[1]).read(), sys.argv[2], sys.argv[3]
+row = re.search(r"^    " + re.escape(cls) + r":\s*\{([^}]*)\}", text, re.M | re.S)
+print(re.search(r'"' + tasks + r'":\s*"(\d+)"', row.group(1)).group(1))
+PY
+}
 template_stop_timeout() { grep -m1 -o 'StopTimeout: *[0-9]*' "$template" | grep -o '[0-9]*$'; }
 # The container's systemControls as name=value lines, e.g. net.ipv4.ip_unprivileged_port_start=0.
 template_sysctls() {
@@ -181,7 +190,9 @@ run_task() {
     sigkill) flags+=(--stop-signal SIGKILL) ;;
   esac
   task_env=("DB_SERVER=$db_host" "DB_DATABASE=$database" "SECRET_NAME=$secret_arn" "AWS_REGION=$region" "PORT=$port"
-    "RR_SERVER__TRUSTED_PROXIES=$(template_param_default VpcCidr)")
+    "RR_SERVER__TRUSTED_PROXIES=$(template_param_default VpcCidr)"
+    "RR_DATABASE__POOL_SIZE=$(template_default_pool_size)"
+    "RR_METRICS__NAMESPACE=$(template_param_default MetricsNamespace)")
   # What AWS provides and this host does not: the Secrets Manager endpoint (moto), credentials (the task role
   # on ECS) and trust in the database's CA (the RDS CAs are embedded in the binary; the test CA is not).
   stand_ins=("AWS_ENDPOINT_URL=http://$aws_host:$moto_port" AWS_ACCESS_KEY_ID=rehearsal
