@@ -55,7 +55,14 @@ pub async fn show(
             p.notice role="status" { "Ignored filters that could not be read: " (params.ignored.join(", ")) }
         }
         p.results-summary data-testid="results-count" {
-            (total) @if more { "+" } " lead" @if total != 1 || more { "s" } " match. "
+            (total) @if more { "+" } " lead" @if total != 1 || more { "s" } " match"
+            @if !rows.is_empty() {
+                @let first = (params.page as i64 - 1) * PAGE_SIZE + 1;
+                span data-testid="position" {
+                    " · page " (params.page) ", showing " (first) "–" (first + rows.len() as i64 - 1)
+                }
+            }
+            ". "
             a href={ "/admin/leads/export.csv?" (query_string(&params.filter, params.sort, None)) } data-testid="export" { "Export these as CSV" }
         }
         form method="post" action="/admin/leads/bulk" {
@@ -81,7 +88,7 @@ pub async fn show(
                 a href={ "/admin/leads?" (query_string(&params.filter, params.sort, None)) } { "« First page" }
             }
             @if let Some(next) = &next {
-                a href={ "/admin/leads?" (query_string(&params.filter, params.sort, Some(next))) } rel="next" data-testid="next-page" { "Next page »" }
+                a href={ "/admin/leads?" (query_string(&params.filter, params.sort, Some(next))) "&page=" (params.page + 1) } rel="next" data-testid="next-page" { "Next page »" }
             }
         }
     };

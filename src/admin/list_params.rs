@@ -29,12 +29,17 @@ pub struct ListQuery {
     pub after: String,
     #[serde(default)]
     pub after_id: Option<i64>,
+    /// Which page this is (the next-page link counts it; keyset paging has no offset to derive it from).
+    #[serde(default)]
+    pub page: Option<u32>,
 }
 
 pub struct ListParams {
     pub filter: LeadFilter,
     pub sort: Sort,
     pub after: Option<Cursor>,
+    /// 1 for the first page; as the link said, otherwise (shown, never trusted for anything else).
+    pub page: u32,
     /// Parameters that could not be understood, for a gentle note on the page.
     pub ignored: Vec<&'static str>,
 }
@@ -79,10 +84,15 @@ impl ListQuery {
             value: self.after.clone(),
             id,
         });
+        let page = match after {
+            None => 1,
+            Some(_) => self.page.unwrap_or(2).clamp(2, 100_000),
+        };
         ListParams {
             filter,
             sort: Sort { key, ascending },
             after,
+            page,
             ignored,
         }
     }

@@ -359,3 +359,34 @@ async fn the_dashboard_opens_on_new_leads_waiting_more_than_a_working_day() {
     );
     assert!(section.contains(&format!("/admin/leads/{old}\"")));
 }
+
+#[actix_web::test]
+async fn the_list_says_which_page_and_which_leads_are_shown() {
+    let app = spawn_app().await;
+    app.signed_in().await;
+    for _ in 0..53 {
+        app.submit_lead(&valid_form()).await;
+    }
+    let first = app.get("/admin/leads").await.text().await.unwrap();
+    assert!(
+        first.contains("page 1, showing 1–50"),
+        "position on the first page"
+    );
+    let next = first
+        .split("data-testid=\"next-page\"")
+        .next()
+        .unwrap()
+        .rsplit("href=\"")
+        .next()
+        .unwrap()
+        .split('"')
+        .next()
+        .unwrap()
+        .replace("&amp;", "&");
+    assert!(next.contains("page=2"), "{next}");
+    let second = app.get(&next).await.text().await.unwrap();
+    assert!(
+        second.contains("page 2, showing 51–53"),
+        "position on the second page"
+    );
+}

@@ -162,6 +162,16 @@ async fn no_free_database_connection_means_clean_503s_a_failing_health_page_and_
     for id in app_threads {
         admin.query_drop(format!("KILL {id}")).await.unwrap();
     }
+    // A killed connection frees its slot only once the server has torn it down: wait for that, then take
+    // the freed slots too (else the app would win one back and rightly store a lead).
+    wait_for("the app's killed connections are gone", async || {
+        let left: Vec<u64> = admin
+            .query("SELECT ID FROM information_schema.PROCESSLIST WHERE USER = 'rr_app'")
+            .await
+            .unwrap();
+        left.is_empty()
+    })
+    .await;
     take_every_free_connection(&hog, &mut held).await;
 
     let answers = futures_util::future::join_all((1..=20).map(|n| post_lead(&http, port, n))).await;
