@@ -3,12 +3,11 @@
 
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
-use diesel::result::{DatabaseErrorKind, Error as DieselError};
 use diesel_async::RunQueryDsl;
 
 use super::schema::app_secrets;
 use super::staff::now;
-use super::{DbPool, DbResult};
+use super::{DbPool, DbResult, inserted};
 use crate::{db_run, db_run_retrying};
 
 /// Reads an app-wide secret, creating it with `generate()` if absent. Race-safe across tasks: the first
@@ -23,21 +22,18 @@ pub async fn secret_or_insert(
     }
     let candidate = generate();
     let now = now();
+    // Whoever inserted first, everyone reads that row below.
     db_run!(pool, |conn| {
-        let inserted = diesel::insert_into(app_secrets::table)
-            .values((
-                app_secrets::name.eq(name),
-                app_secrets::value.eq(&candidate),
-                app_secrets::created_at.eq(now),
-            ))
-            .execute(conn)
-            .await;
-        match inserted {
-            Ok(_) | Err(DieselError::DatabaseError(DatabaseErrorKind::UniqueViolation, _)) => {
-                Ok::<(), super::DbError>(())
-            }
-            Err(e) => Err(e.into()),
-        }
+        inserted(
+            diesel::insert_into(app_secrets::table)
+                .values((
+                    app_secrets::name.eq(name),
+                    app_secrets::value.eq(&candidate),
+                    app_secrets::created_at.eq(now),
+                ))
+                .execute(conn)
+                .await,
+        )
     })?;
     Ok(get_secret(pool, name).await?.unwrap_or(candidate))
 }

@@ -2,12 +2,11 @@
 
 use chrono::{NaiveDateTime, Utc};
 use diesel::prelude::*;
-use diesel::result::{DatabaseErrorKind, Error as DieselError};
 use diesel_async::{AsyncConnection, RunQueryDsl};
 
 use super::lead_events::NewEvent;
 use super::schema::{lead_events, leads};
-use super::{DbError, DbPool, DbResult};
+use super::{DbError, DbPool, DbResult, inserted};
 use crate::db_run_retrying;
 use crate::domain::{
     Interest, LeadEmail, LeadField, LeadMessage, LeadName, LeadPhone, LeadStatus, LeadSubmission,
@@ -124,15 +123,12 @@ pub async fn insert(
     };
     db_run_retrying!(pool, |conn| {
         conn.transaction::<_, DbError, _>(async |conn| {
-            let created = match diesel::insert_into(leads::table)
-                .values(&row)
-                .execute(conn)
-                .await
-            {
-                Ok(_) => true,
-                Err(DieselError::DatabaseError(DatabaseErrorKind::UniqueViolation, _)) => false,
-                Err(e) => return Err(e.into()),
-            };
+            let created = inserted(
+                diesel::insert_into(leads::table)
+                    .values(&row)
+                    .execute(conn)
+                    .await,
+            )?;
             let id = leads::table
                 .filter(leads::form_token.eq(form_token))
                 .select(leads::id)

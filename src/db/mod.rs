@@ -72,6 +72,17 @@ pub fn retry_pause(attempt: u32) -> Duration {
     Duration::from_millis(25 * 4u64.pow(attempt.saturating_sub(1)))
 }
 
+/// The outcome of an insert into a table with a unique key: `true` when the row was added, `false` when
+/// the key was there already (a repeat, or another task was first), an error for anything else.
+pub(crate) fn inserted(result: diesel::QueryResult<usize>) -> DbResult<bool> {
+    use diesel::result::{DatabaseErrorKind, Error};
+    match result {
+        Ok(_) => Ok(true),
+        Err(Error::DatabaseError(DatabaseErrorKind::UniqueViolation, _)) => Ok(false),
+        Err(e) => Err(e.into()),
+    }
+}
+
 /// Takes a connection from the pool, timing the wait (`DbPoolWait`).
 #[doc(hidden)]
 pub async fn checkout<M: deadpool::managed::Manager>(

@@ -2,11 +2,10 @@
 
 use chrono::{NaiveDateTime, Utc};
 use diesel::prelude::*;
-use diesel::result::{DatabaseErrorKind, Error as DieselError};
 use diesel_async::RunQueryDsl;
 
 use super::schema::news_signups;
-use super::{DbPool, DbResult};
+use super::{DbPool, DbResult, inserted};
 use crate::db_run_retrying;
 use crate::domain::LeadEmail;
 
@@ -25,19 +24,16 @@ pub async fn add(pool: &DbPool, email: &LeadEmail) -> DbResult<bool> {
     let email = email.as_str().to_lowercase();
     let now = Utc::now().naive_utc();
     db_run_retrying!(pool, |conn| {
-        let inserted = diesel::insert_into(news_signups::table)
-            .values((
-                news_signups::email.eq(&email),
-                news_signups::consent_at.eq(now),
-                news_signups::created_at.eq(now),
-            ))
-            .execute(conn)
-            .await;
-        match inserted {
-            Ok(_) => Ok(true),
-            Err(DieselError::DatabaseError(DatabaseErrorKind::UniqueViolation, _)) => Ok(false),
-            Err(e) => Err(e.into()),
-        }
+        inserted(
+            diesel::insert_into(news_signups::table)
+                .values((
+                    news_signups::email.eq(&email),
+                    news_signups::consent_at.eq(now),
+                    news_signups::created_at.eq(now),
+                ))
+                .execute(conn)
+                .await,
+        )
     })
 }
 

@@ -3,11 +3,10 @@
 
 use chrono::{NaiveDateTime, Utc};
 use diesel::prelude::*;
-use diesel::result::{DatabaseErrorKind, Error as DieselError};
 use diesel_async::{AsyncConnection, RunQueryDsl};
 
 use super::schema::{staff_sessions, staff_users};
-use super::{DbError, DbPool, DbResult};
+use super::{DbError, DbPool, DbResult, inserted};
 use crate::{db_run, db_run_retrying};
 
 #[derive(Debug, Clone, Queryable, Selectable)]
@@ -62,22 +61,19 @@ pub async fn create_user(
 ) -> DbResult<bool> {
     let now = now();
     db_run!(pool, |conn| {
-        let inserted = diesel::insert_into(staff_users::table)
-            .values((
-                staff_users::email.eq(email),
-                staff_users::display_name.eq(display_name),
-                staff_users::password_hash.eq(password_hash),
-                staff_users::disabled.eq(false),
-                staff_users::created_at.eq(now),
-                staff_users::updated_at.eq(now),
-            ))
-            .execute(conn)
-            .await;
-        match inserted {
-            Ok(_) => Ok(true),
-            Err(DieselError::DatabaseError(DatabaseErrorKind::UniqueViolation, _)) => Ok(false),
-            Err(e) => Err(e.into()),
-        }
+        inserted(
+            diesel::insert_into(staff_users::table)
+                .values((
+                    staff_users::email.eq(email),
+                    staff_users::display_name.eq(display_name),
+                    staff_users::password_hash.eq(password_hash),
+                    staff_users::disabled.eq(false),
+                    staff_users::created_at.eq(now),
+                    staff_users::updated_at.eq(now),
+                ))
+                .execute(conn)
+                .await,
+        )
     })
 }
 
