@@ -7,6 +7,7 @@
 pub mod app_secrets;
 pub mod busy;
 pub mod credentials;
+mod event_clock;
 pub mod lead_changes;
 mod lead_columns;
 pub mod lead_events;
@@ -21,13 +22,12 @@ mod sqlite;
 pub mod staff;
 pub mod staff_sessions;
 
-use std::sync::LazyLock;
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use diesel_async::AsyncMysqlConnection;
 use diesel_async::pooled_connection::deadpool::Pool;
 
+use event_clock::EventClock;
 pub use migrations::{MigrationState, expected_schema_version};
 pub use sqlite::SqliteConn;
 
@@ -124,27 +124,7 @@ pub fn release<M: deadpool::managed::Manager, T>(
 /// When a connection was last lost. A failover or a mass `KILL` takes every pooled connection at once, so
 /// after one loss each pooled connection last used before it must prove itself (a ping) before its next
 /// request; otherwise a retry would just pick the next dead connection.
-pub(crate) static LAST_CONNECTION_LOSS: LossClock = LossClock(AtomicU64::new(0));
-
-pub(crate) struct LossClock(AtomicU64);
-
-static CLOCK_START: LazyLock<Instant> = LazyLock::new(Instant::now);
-
-impl LossClock {
-    fn note(&self) {
-        self.0.store(
-            CLOCK_START.elapsed().as_millis() as u64 + 1,
-            Ordering::Relaxed,
-        );
-    }
-
-    /// Whether a connection idle for `idle` was last used before the most recent loss.
-    pub(crate) fn since_last_use(&self, idle: Duration) -> bool {
-        let loss = self.0.load(Ordering::Relaxed);
-        let last_used = CLOCK_START.elapsed().saturating_sub(idle).as_millis() as u64;
-        loss != 0 && last_used < loss
-    }
-}
+pub(crate) static LAST_CONNECTION_LOSS: EventClock = EventClock::new();
 
 impl From<diesel::result::Error> for DbError {
     fn from(error: diesel::result::Error) -> Self {
@@ -197,7 +177,6 @@ impl<E: std::fmt::Display> From<deadpool::managed::PoolError<E>> for DbError {
         let message = error.to_string();
         if is_too_many_connections(&message) {
             busy::note();
-            metrics::count(Event::DbBusy);
             return DbError::Busy(message);
         }
         // A new connection cut mid-handshake (the database is there, the link blinked) is worth another

@@ -183,6 +183,11 @@ pub fn count(event: Event) {
     REGISTRY.events[event as usize].fetch_add(1, Ordering::Relaxed);
 }
 
+/// How often `event` happened since the process started.
+pub fn total(event: Event) -> u64 {
+    REGISTRY.events[event as usize].load(Ordering::Relaxed)
+}
+
 /// How long a request waited for a database connection.
 pub fn observe_pool_wait(waited: Duration) {
     REGISTRY.pool_wait.observe(waited);

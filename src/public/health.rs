@@ -7,7 +7,7 @@ use actix_web::{HttpResponse, web};
 use maud::PreEscaped;
 use serde_json::json;
 
-use crate::db::busy;
+use crate::metrics::{self, Event};
 use crate::state::AppState;
 use crate::views::html_response;
 
@@ -30,7 +30,7 @@ pub async fn readyz(state: web::Data<AppState>) -> HttpResponse {
         Ok(migrations) => HttpResponse::Ok()
             .insert_header(("Cache-Control", "no-store"))
             .json(json!({"status": "ready", "version": version, "backend": backend, "migrations": migrations,
-                "busy_refusals": busy::refusals()})),
+                "busy_refusals": metrics::total(Event::DbBusy)})),
         Err(error) => {
             tracing::warn!(error = %error, "readiness check failed");
             HttpResponse::ServiceUnavailable()
@@ -40,7 +40,7 @@ pub async fn readyz(state: web::Data<AppState>) -> HttpResponse {
                     "version": version,
                     "backend": backend,
                     "error": "the database is not answering",
-                    "busy_refusals": busy::refusals(),
+                    "busy_refusals": metrics::total(Event::DbBusy),
                 }))
         }
     }

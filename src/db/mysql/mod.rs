@@ -109,7 +109,7 @@ fn build_pool(
         .pre_recycle(deadpool::managed::Hook::async_fn(
             |conn: &mut AsyncMysqlConnection, metrics| {
                 let idle = metrics.last_used() >= PING_WHEN_IDLE_FOR
-                    || super::LAST_CONNECTION_LOSS.since_last_use(metrics.last_used());
+                    || super::LAST_CONNECTION_LOSS.within(metrics.last_used());
                 Box::pin(async move {
                     let ping: deadpool::managed::HookResult<PoolError> = match idle {
                         false => Ok(()),
