@@ -8,8 +8,9 @@ use maud::{Markup, html};
 use serde::Deserialize;
 
 use super::guard::{CsrfForm, Staff};
-use super::layout::{AdminFrame, csrf_field, redirect_with_flash};
+use super::layout::{AdminFrame, csrf_field};
 use super::passwords::{self, MIN_LENGTH};
+use super::session::redirect_with_flash;
 use crate::db::staff;
 use crate::error::AppError;
 use crate::state::AppState;

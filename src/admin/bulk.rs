@@ -6,7 +6,9 @@ use maud::html;
 use serde::Deserialize;
 
 use super::guard::{CsrfForm, Staff};
-use super::layout::{AdminFrame, csrf_field, redirect_with_flash};
+use super::layout::{AdminFrame, csrf_field};
+use super::paths::is_plain_local_path;
+use super::session::redirect_with_flash;
 use crate::db::lead_changes;
 use crate::domain::LeadStatus;
 use crate::error::AppError;
@@ -31,7 +33,7 @@ pub struct BulkForm {
 /// The list to go back to: the one the form came from when it is the leads list, else the plain list.
 fn list_page(return_to: &str) -> &str {
     let plain = return_to == "/admin/leads" || return_to.starts_with("/admin/leads?");
-    if plain && !return_to.contains("//") && return_to.bytes().all(|b| b.is_ascii_graphic()) {
+    if plain && is_plain_local_path(return_to) {
         return_to
     } else {
         "/admin/leads"

@@ -15,6 +15,7 @@ use futures_util::future::{Ready, ready};
 use serde::Deserialize;
 use serde::de::DeserializeOwned;
 
+use super::paths::sign_in_url;
 use super::pending_form;
 use super::session::{SESSION_COOKIE, read_private, token_hash};
 use crate::db::staff::StaffUser;
@@ -54,10 +55,7 @@ pub async fn require_staff(
     let staff = match current_staff(req.request(), &state).await {
         Ok(Some(staff)) => staff,
         Ok(None) if is_read => {
-            let target = format!(
-                "/admin/login?next={}",
-                urlencode(&path_and_query(req.request()))
-            );
+            let target = sign_in_url(&path_and_query(req.request()));
             return Ok(req.into_response(
                 HttpResponse::SeeOther()
                     .insert_header((header::LOCATION, target))
@@ -135,10 +133,6 @@ fn path_and_query(req: &HttpRequest) -> String {
         "" => req.path().to_owned(),
         q => format!("{}?{q}", req.path()),
     }
-}
-
-fn urlencode(value: &str) -> String {
-    percent_encoding::utf8_percent_encode(value, percent_encoding::NON_ALPHANUMERIC).to_string()
 }
 
 impl FromRequest for Staff {

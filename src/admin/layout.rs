@@ -9,7 +9,7 @@ use actix_web::{FromRequest, HttpMessage, HttpRequest, HttpResponse, web};
 use maud::{Markup, html};
 
 use super::guard::Staff;
-use super::session::{FLASH_COOKIE, private_cookie, read_private, removal_cookie};
+use super::session::{FLASH_COOKIE, read_private, removal_cookie};
 use crate::state::AppState;
 use crate::views::html_response;
 use crate::views::layout::Page;
@@ -118,23 +118,4 @@ fn frame_markup(
 
 pub fn csrf_field(staff: &Staff) -> Markup {
     html! { input type="hidden" name="csrf_token" value=(staff.csrf_token); }
-}
-
-/// 303 to `location` with a one-shot message shown on the next page.
-pub fn redirect_with_flash(
-    state: &AppState,
-    req: &HttpRequest,
-    location: &str,
-    message: &str,
-) -> HttpResponse {
-    let secure = crate::forwarded::is_https(req, &state.settings.server.trusted_proxies);
-    HttpResponse::SeeOther()
-        .insert_header(("Location", location))
-        .cookie(private_cookie(
-            &state.session_key,
-            FLASH_COOKIE,
-            message.to_owned(),
-            secure,
-        ))
-        .finish()
 }

@@ -8,7 +8,8 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use maud::{Markup, html};
 
 use super::guard::{CsrfForm, Staff};
-use super::layout::{AdminFrame, csrf_field, redirect_with_flash};
+use super::layout::{AdminFrame, csrf_field};
+use super::session::redirect_with_flash;
 use crate::db::leads::{self, AddedBy};
 use crate::domain::{FieldErrors, LeadFormValues};
 use crate::error::AppError;

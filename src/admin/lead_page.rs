@@ -7,8 +7,9 @@ use maud::{Markup, html};
 use serde::Deserialize;
 
 use super::guard::{CsrfForm, Staff};
-use super::layout::{AdminFrame, csrf_field, redirect_with_flash};
+use super::layout::{AdminFrame, csrf_field};
 use super::pending_form;
+use super::session::redirect_with_flash;
 use crate::db::lead_changes::{self, EditOutcome, LeadEdit};
 use crate::db::lead_events::{self, LeadEvent};
 use crate::db::leads::{self, EarlierLead, Lead};

@@ -7,7 +7,9 @@ use maud::{Markup, html};
 use serde::Deserialize;
 
 use super::guard::{CsrfForm, Staff};
-use super::layout::{AdminFrame, redirect_with_flash};
+use super::layout::AdminFrame;
+use super::paths::is_plain_local_path;
+use super::session::redirect_with_flash;
 use super::session::{
     DEVICE_COOKIE, SESSION_COOKIE, private_cookie, random_token, read_private, removal_cookie,
     token_hash,
@@ -15,7 +17,7 @@ use super::session::{
 use crate::db::login_attempts::{self, LoginAttempt};
 use crate::db::{staff, staff_sessions};
 use crate::error::AppError;
-use crate::forwarded::{client_ip, is_https};
+use crate::forwarded::client_ip;
 use crate::metrics::{self, Event};
 use crate::state::AppState;
 
@@ -99,17 +101,11 @@ pub async fn submit(
     staff_sessions::create_session(&state.db, &token_hash(&token), user.id, &random_token())
         .await?;
     tracing::info!(event = "security", outcome = "ok", staff_user_id = user.id, client_ip = %ip, "staff sign-in");
-    let secure = is_https(&req, &state.settings.server.trusted_proxies);
-    let mut device = private_cookie(&state.session_key, DEVICE_COOKIE, email, secure);
+    let mut device = private_cookie(&state, &req, DEVICE_COOKIE, email);
     device.set_max_age(actix_web::cookie::time::Duration::days(KNOWN_DEVICE_DAYS));
     Ok(HttpResponse::SeeOther()
         .insert_header(("Location", safe_next(form.next.as_deref())))
-        .cookie(private_cookie(
-            &state.session_key,
-            SESSION_COOKIE,
-            token,
-            secure,
-        ))
+        .cookie(private_cookie(&state, &req, SESSION_COOKIE, token))
         .cookie(device)
         .finish())
 }
@@ -202,17 +198,8 @@ const SIGN_IN: &str = "Staff sign-in";
 
 /// Only local admin paths that fit a `Location` header as they are: never an open redirect, never a 500.
 fn safe_next(next: Option<&str>) -> &str {
-    match next {
-        Some(path)
-            if path.starts_with("/admin")
-                && !path.contains("//")
-                && !path.contains('\\')
-                && path.bytes().all(|b| b.is_ascii_graphic()) =>
-        {
-            path
-        }
-        _ => "/admin",
-    }
+    next.filter(|path| path.starts_with("/admin") && is_plain_local_path(path))
+        .unwrap_or("/admin")
 }
 
 fn login_form(error: Option<&str>, email: &str, next: Option<&str>) -> Markup {

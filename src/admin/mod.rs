@@ -17,6 +17,7 @@ mod login;
 mod news;
 mod not_found;
 pub mod passwords;
+mod paths;
 mod pending_form;
 pub mod session;
 pub mod setup;

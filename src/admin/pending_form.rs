@@ -6,11 +6,11 @@
 use std::collections::HashMap;
 
 use actix_web::dev::{ServiceRequest, ServiceResponse};
-use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse, web};
 use serde::{Deserialize, Serialize};
 
-use super::session::{FLASH_COOKIE, private_cookie, read_private, removal_cookie};
+use super::paths::{is_plain_local_path, sign_in_url};
+use super::session::{private_cookie, read_private, redirect_with_flash, removal_cookie};
 use crate::domain::form_body;
 use crate::state::AppState;
 
@@ -29,12 +29,7 @@ struct Pending {
 fn return_page(fields: &HashMap<String, String>) -> String {
     fields
         .get("return_to")
-        .filter(|p| {
-            p.starts_with("/admin/")
-                && !p.contains("//")
-                && !p.contains('\\')
-                && p.bytes().all(|b| b.is_ascii_graphic())
-        })
+        .filter(|p| p.starts_with("/admin/") && is_plain_local_path(p))
         .cloned()
         .unwrap_or_else(|| "/admin".to_owned())
 }
@@ -50,39 +45,22 @@ pub async fn keep_and_sign_in(mut req: ServiceRequest, state: &AppState) -> Serv
         fields: fields.into_iter().collect(),
     };
     let value = serde_json::to_string(&pending).unwrap_or_default();
-    let secure = crate::forwarded::is_https(req.request(), &state.settings.server.trusted_proxies);
     let kept = value.len() <= MAX_KEPT_BYTES;
     let message = if kept {
         "You were signed out, so your changes are not saved yet. Sign in and they will be back in the form."
     } else {
         "You were signed out, so your changes are not saved. They were too long to keep: sign in and enter them again."
     };
-    let mut response = HttpResponse::SeeOther();
-    response
-        .insert_header((
-            header::LOCATION,
-            format!("/admin/login?next={}", urlencode(&page)),
-        ))
-        .cookie(private_cookie(
-            &state.session_key,
-            FLASH_COOKIE,
-            message.to_owned(),
-            secure,
-        ));
+    let mut response = redirect_with_flash(state, req.request(), &sign_in_url(&page), message);
     if kept {
-        response.cookie(private_cookie(
-            &state.session_key,
-            PENDING_COOKIE,
-            value,
-            secure,
-        ));
+        let _ = response.add_cookie(&private_cookie(state, req.request(), PENDING_COOKIE, value));
     }
     tracing::info!(
         kept,
         page,
         "form sent without a session: kept for after sign-in"
     );
-    req.into_response(response.finish())
+    req.into_response(response)
 }
 
 /// The input kept for `page`, if any. The caller's response must clear it with [`forget`].
@@ -95,10 +73,6 @@ pub fn take(req: &HttpRequest, state: &AppState, page: &str) -> Option<HashMap<S
 pub fn forget(mut response: HttpResponse) -> HttpResponse {
     let _ = response.add_cookie(&removal_cookie(PENDING_COOKIE));
     response
-}
-
-fn urlencode(value: &str) -> String {
-    percent_encoding::utf8_percent_encode(value, percent_encoding::NON_ALPHANUMERIC).to_string()
 }
 
 #[cfg(test)]

@@ -2,8 +2,8 @@
 //! by every task through config or the database); the database keeps only its SHA-256, the CSRF token and
 //! the timestamps, so logout and disabling a user take effect on every task at once.
 
-use actix_web::HttpRequest;
 use actix_web::cookie::{Cookie, CookieJar, Key, SameSite};
+use actix_web::{HttpRequest, HttpResponse};
 use anyhow::Context;
 use base64::Engine;
 use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
@@ -12,6 +12,7 @@ use sha2::{Digest, Sha256};
 
 use crate::config::AdminSettings;
 use crate::db::{DbPool, app_secrets};
+use crate::state::AppState;
 
 pub const SESSION_COOKIE: &str = "rr_staff";
 pub const FLASH_COOKIE: &str = "rr_flash";
@@ -59,15 +60,16 @@ pub fn read_private(req: &HttpRequest, key: &Key, name: &str) -> Option<String> 
     jar.private(key).get(name).map(|c| c.value().to_owned())
 }
 
-/// An encrypted cookie scoped to `/admin`, HttpOnly, SameSite=Strict, Secure over HTTPS.
+/// An encrypted cookie scoped to `/admin`, HttpOnly, SameSite=Strict, and Secure when `req` came over HTTPS.
 pub fn private_cookie(
-    key: &Key,
+    state: &AppState,
+    req: &HttpRequest,
     name: &'static str,
     value: String,
-    secure: bool,
 ) -> Cookie<'static> {
+    let secure = crate::forwarded::is_https(req, &state.settings.server.trusted_proxies);
     let mut jar = CookieJar::new();
-    jar.private_mut(key).add(
+    jar.private_mut(&state.session_key).add(
         Cookie::build(name, value)
             .path("/admin")
             .http_only(true)
@@ -76,6 +78,19 @@ pub fn private_cookie(
             .finish(),
     );
     jar.get(name).cloned().expect("just added")
+}
+
+/// 303 to `location` with a one-shot message shown on the next page (the admin frame reads and clears it).
+pub fn redirect_with_flash(
+    state: &AppState,
+    req: &HttpRequest,
+    location: &str,
+    message: &str,
+) -> HttpResponse {
+    HttpResponse::SeeOther()
+        .insert_header(("Location", location))
+        .cookie(private_cookie(state, req, FLASH_COOKIE, message.to_owned()))
+        .finish()
 }
 
 pub fn removal_cookie(name: &'static str) -> Cookie<'static> {

@@ -8,8 +8,9 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use maud::{Markup, html};
 use serde::Deserialize;
 
-use super::layout::{AdminFrame, redirect_with_flash};
+use super::layout::AdminFrame;
 use super::passwords;
+use super::session::redirect_with_flash;
 use super::session::{random_token, token_hash};
 use crate::config::AdminSettings;
 use crate::db::{DbPool, app_secrets, staff};
