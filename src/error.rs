@@ -8,7 +8,6 @@ use maud::html;
 use crate::db::DbError;
 use crate::views::HTML;
 use crate::views::layout::Page;
-use crate::views::site::{site_footer, site_header};
 
 #[derive(Debug, thiserror::Error)]
 pub enum AppError {
@@ -146,14 +145,12 @@ impl ResponseError for AppError {
 
     fn error_response(&self) -> HttpResponse {
         let (title, next_step) = self.public_message();
-        let body = Page::new(title).render(html! {
-            (site_header())
+        let body = Page::new(title).render_for_visitors(html! {
             main.error-page #main {
                 h1 { (title) }
                 p { (next_step) }
                 p { a href="/" { "Back to the home page" } }
             }
-            (site_footer())
         });
         self.answer().content_type(HTML).body(body.into_string())
     }

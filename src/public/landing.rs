@@ -19,7 +19,6 @@ use crate::views::icons;
 use crate::views::layout::Page;
 use crate::views::lead_form::{LeadFormView, new_form_token};
 use crate::views::prerendered::{ORIGIN_PLACEHOLDER, Prerendered, TOKEN_PLACEHOLDER};
-use crate::views::site::{site_footer, site_header};
 
 /// The fresh landing page, rendered once per preselected interest (none, then each of `Interest::ALL`) with
 /// placeholders for the form token and the site's origin; a request fills them in.
@@ -66,8 +65,7 @@ pub fn render(values: &LeadFormValues, errors: &FieldErrors, origin: &str) -> Ma
         .script("js/lead-form.js")
         .shared_as(origin, "/")
         .head(structured_data::cafes(origin, assets::url("img/espresso-600.jpg")))
-        .render(html! {
-            (site_header())
+        .render_for_visitors(html! {
             main #main {
                 (hero())
                 (coffees())
@@ -89,7 +87,6 @@ pub fn render(values: &LeadFormValues, errors: &FieldErrors, origin: &str) -> Ma
                 }
                 (news_signup_form(""))
             }
-            (site_footer())
         })
 }
 

@@ -15,7 +15,6 @@ use crate::forwarded::client_ip;
 use crate::state::AppState;
 use crate::views::html_response;
 use crate::views::layout::Page;
-use crate::views::site::{site_footer, site_header};
 
 #[derive(Deserialize)]
 pub struct NewsForm {
@@ -60,14 +59,12 @@ pub async fn submit(
 pub async fn thanks() -> HttpResponse {
     html_response(
         StatusCode::OK,
-        Page::new("You're on the list").render(html! {
-            (site_header())
+        Page::new("You're on the list").render_for_visitors(html! {
             main #main .thanks data-testid="news-thanks" {
                 h1 { "You're on the list." }
                 p { "We'll email you about new coffees and events, about once a month. Every email has an unsubscribe link." }
                 p { a href="/" { "Back to the coffees" } }
             }
-            (site_footer())
         }),
     )
 }
@@ -76,12 +73,10 @@ pub async fn thanks() -> HttpResponse {
 fn form_again(typed: &str, problem: &str) -> HttpResponse {
     html_response(
         StatusCode::UNPROCESSABLE_ENTITY,
-        Page::new("News by email").render(html! {
-            (site_header())
+        Page::new("News by email").render_for_visitors(html! {
             main #main {
                 (news_form(typed, Some(problem)))
             }
-            (site_footer())
         }),
     )
 }

@@ -6,26 +6,22 @@ use maud::html;
 
 use crate::views::html_response;
 use crate::views::layout::Page;
-use crate::views::site::{site_footer, site_header};
 
 pub async fn thanks() -> HttpResponse {
     html_response(
         StatusCode::OK,
-        Page::new("Thank you").render(html! {
-            (site_header())
+        Page::new("Thank you").render_for_visitors(html! {
             main #main .thanks data-testid="thanks" {
                 h1 { "Thank you — we've got your note." }
                 p { "A real person at the roastery will reply within one working day." }
                 p { a href="/" { "Back to the coffees" } }
             }
-            (site_footer())
         }),
     )
 }
 
 pub async fn privacy() -> HttpResponse {
-    html_response(StatusCode::OK, Page::new("Privacy").render(html! {
-        (site_header())
+    html_response(StatusCode::OK, Page::new("Privacy").render_for_visitors(html! {
         main #main .privacy {
             h1 { "Privacy note" }
             h2 { "What we collect" }
@@ -39,6 +35,5 @@ pub async fn privacy() -> HttpResponse {
             h2 { "Cookies and tracking" }
             p { "This site sets no cookies for visitors and uses no trackers, analytics or third-party scripts; every file is served from our own server." }
         }
-        (site_footer())
     }))
 }

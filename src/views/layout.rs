@@ -3,6 +3,7 @@
 
 use maud::{DOCTYPE, Markup, html};
 
+use super::site::{site_footer, site_header};
 use crate::assets;
 
 pub struct Page<'a> {
@@ -58,6 +59,11 @@ impl<'a> Page<'a> {
     pub fn body_class(mut self, class: &'a str) -> Self {
         self.body_class = class;
         self
+    }
+
+    /// A visitor-facing page: `content` (its `main`) between the site's header and footer.
+    pub fn render_for_visitors(self, content: Markup) -> Markup {
+        self.render(html! { (site_header()) (content) (site_footer()) })
     }
 
     pub fn render(self, content: Markup) -> Markup {

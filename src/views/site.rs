@@ -1,5 +1,5 @@
-//! The public site's header and footer, shared by every visitor-facing page (the landing page, the
-//! thank-you and privacy pages, error pages).
+//! The public site's header and footer, around every visitor-facing page through
+//! `Page::render_for_visitors` (the landing page, the thank-you and privacy pages, error pages).
 
 use maud::{Markup, html};
 
@@ -12,7 +12,7 @@ pub const CONTACT_PHONE: &str = "0117 496 0321";
 /// The same number as dialled from abroad (for `tel:` links and structured data).
 pub const CONTACT_PHONE_INTERNATIONAL: &str = "+44 117 496 0321";
 
-pub fn site_header() -> Markup {
+pub(super) fn site_header() -> Markup {
     html! {
         header.site-header {
             div.wrap {
@@ -28,7 +28,7 @@ pub fn site_header() -> Markup {
     }
 }
 
-pub fn site_footer() -> Markup {
+pub(super) fn site_footer() -> Markup {
     html! {
         footer.site-footer {
             div.wrap {
