@@ -10,9 +10,10 @@ use maud::{Markup, html};
 
 use super::guard::{CsrfForm, Staff};
 use super::layout::{AdminFrame, csrf_field};
+use super::lead_page::{load, page_path};
 use super::session::redirect_with_flash;
 use crate::db::lead_changes::{self, EditOutcome};
-use crate::db::leads::{self, Lead};
+use crate::db::leads::Lead;
 use crate::domain::{FieldErrors, LeadField, LeadFormValues};
 use crate::error::AppError;
 use crate::state::AppState;
@@ -26,9 +27,7 @@ pub async fn show(
     staff: Staff,
     id: web::Path<i64>,
 ) -> Result<HttpResponse, AppError> {
-    let lead = leads::find(&state.db, *id)
-        .await?
-        .ok_or(AppError::NotFound)?;
+    let lead = load(&state, *id).await?;
     let values = current_values(&lead);
     Ok(frame.page(TITLE).render(form(
         &lead,
@@ -53,9 +52,7 @@ pub async fn save(
         .remove("version")
         .and_then(|v| v.parse().ok())
         .ok_or_else(|| AppError::BadRequest("the form has no version: reload the page".into()))?;
-    let lead = leads::find(&state.db, *id)
-        .await?
-        .ok_or(AppError::NotFound)?;
+    let lead = load(&state, *id).await?;
     let values = LeadFormValues::from_fields(fields);
     let details = match values.validate_for_staff() {
         Ok(details) => details,
@@ -66,7 +63,7 @@ pub async fn save(
                 .render(form(&lead, &values, &errors, version, &staff, None)));
         }
     };
-    let back = format!("/admin/leads/{}", lead.id);
+    let back = page_path(lead.id);
     match lead_changes::edit_details(&state.db, lead.id, &details, version, &staff.user.email)
         .await?
     {
@@ -74,9 +71,7 @@ pub async fn save(
         EditOutcome::Unchanged => Ok(redirect_with_flash(&state, &req, &back, "Nothing changed.")),
         EditOutcome::NotFound => Err(AppError::NotFound),
         EditOutcome::Stale => {
-            let current = leads::find(&state.db, lead.id)
-                .await?
-                .ok_or(AppError::NotFound)?;
+            let current = load(&state, lead.id).await?;
             let problem = "Someone else changed this lead after you opened it. Your input is kept below; \
                            open the lead in another tab to see their version, then save again.";
             Ok(frame.page(TITLE).status(StatusCode::CONFLICT).render(form(

@@ -29,7 +29,8 @@ pub struct EditForm {
     version: i32,
 }
 
-async fn load(state: &AppState, id: i64) -> Result<Lead, AppError> {
+/// The lead, or the staff frame's 404.
+pub(super) async fn load(state: &AppState, id: i64) -> Result<Lead, AppError> {
     leads::find(&state.db, id).await?.ok_or(AppError::NotFound)
 }
 
@@ -76,7 +77,7 @@ pub async fn show(
     })
 }
 
-fn page_path(id: i64) -> String {
+pub(super) fn page_path(id: i64) -> String {
     format!("/admin/leads/{id}")
 }
 
@@ -134,7 +135,7 @@ pub async fn edit(
         notes: form.notes.clone(),
         expected_version: form.version,
     };
-    let saved_to = format!("/admin/leads/{}", lead.id);
+    let saved_to = page_path(lead.id);
     match lead_changes::edit(&state.db, lead.id, &edit, &staff.user.email).await? {
         EditOutcome::Saved => Ok(redirect_with_flash(&state, &req, &saved_to, "Saved.")),
         EditOutcome::Unchanged => Ok(redirect_with_flash(
