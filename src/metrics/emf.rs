@@ -7,13 +7,19 @@ use std::time::Duration;
 
 use serde_json::{Map, Value, json};
 
-use super::{Event, LATENCY_BOUNDS_MS, RouteClass, STATUS_CLASSES, Totals};
+use super::{Event, HistogramTotals, LATENCY_BOUNDS_MS, RouteClass, STATUS_CLASSES, Totals};
 
 /// The value a distribution reports for a bucket: its upper bound (the open last bucket: 10 s).
 fn bucket_values() -> Vec<u64> {
     let mut values = LATENCY_BOUNDS_MS.to_vec();
     values.push(10_000);
     values
+}
+
+/// What a histogram observed between two readings, in EMF's values/counts form; `None` when nothing.
+fn distribution_between(before: &HistogramTotals, after: &HistogramTotals) -> Option<Value> {
+    let buckets: Vec<u64> = after.0.iter().zip(&before.0).map(|(a, b)| a - b).collect();
+    distribution(&buckets, after.1 - before.1)
 }
 
 /// A latency distribution in EMF's values/counts form, or `None` when nothing was observed.
@@ -85,10 +91,7 @@ pub fn records(namespace: &str, now_ms: i64, before: &Totals, after: &Totals) ->
         for (status, n) in STATUS_CLASSES.iter().zip(&by_status) {
             fields.insert(format!("Requests{status}"), json!(n));
         }
-        let buckets: Vec<u64> = (0..after.latency[c].0.len())
-            .map(|b| after.latency[c].0[b] - before.latency[c].0[b])
-            .collect();
-        if let Some(latency) = distribution(&buckets, after.latency[c].1 - before.latency[c].1) {
+        if let Some(latency) = distribution_between(&before.latency[c], &after.latency[c]) {
             fields.insert("Latency".into(), latency);
         }
         let units = [
@@ -114,10 +117,7 @@ pub fn records(namespace: &str, now_ms: i64, before: &Totals, after: &Totals) ->
     fields.insert("DbPoolSize".into(), json!(after.pool.size));
     units.push(("DbPoolInUse", "Count"));
     units.push(("DbPoolSize", "Count"));
-    let waits: Vec<u64> = (0..after.pool_wait.0.len())
-        .map(|b| after.pool_wait.0[b] - before.pool_wait.0[b])
-        .collect();
-    if let Some(wait) = distribution(&waits, after.pool_wait.1 - before.pool_wait.1) {
+    if let Some(wait) = distribution_between(&before.pool_wait, &after.pool_wait) {
         fields.insert("DbPoolWait".into(), wait);
         units.push(("DbPoolWait", "Milliseconds"));
     }

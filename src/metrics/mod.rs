@@ -114,6 +114,9 @@ impl Event {
 /// Upper bounds of the latency buckets in milliseconds; the last bucket takes everything above.
 pub const LATENCY_BOUNDS_MS: [u64; 12] = [1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000];
 const BUCKETS: usize = LATENCY_BOUNDS_MS.len() + 1;
+
+/// A histogram as counted so far: the count per bucket, and the sum of the observations in µs.
+pub type HistogramTotals = ([u64; BUCKETS], u64);
 const CLASSES: usize = RouteClass::ALL.len();
 
 /// A latency histogram: counts per bucket, plus the sum (µs) for means.
@@ -142,7 +145,7 @@ impl Histogram {
     }
 
     /// Bucket counts and the sum, as counted since the process started.
-    pub fn totals(&self) -> ([u64; BUCKETS], u64) {
+    pub fn totals(&self) -> HistogramTotals {
         (
             std::array::from_fn(|i| self.buckets[i].load(Ordering::Relaxed)),
             self.sum_micros.load(Ordering::Relaxed),
@@ -197,9 +200,9 @@ pub fn observe_pool_wait(waited: Duration) {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Totals {
     pub requests: [[u64; 4]; CLASSES],
-    pub latency: [([u64; BUCKETS], u64); CLASSES],
+    pub latency: [HistogramTotals; CLASSES],
     pub events: [u64; Event::ALL.len()],
-    pub pool_wait: ([u64; BUCKETS], u64),
+    pub pool_wait: HistogramTotals,
     pub pool: PoolGauges,
 }
 

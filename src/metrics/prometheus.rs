@@ -4,7 +4,7 @@
 
 use std::fmt::Write;
 
-use super::{Event, LATENCY_BOUNDS_MS, RouteClass, STATUS_CLASSES, Totals};
+use super::{Event, HistogramTotals, LATENCY_BOUNDS_MS, RouteClass, STATUS_CLASSES, Totals};
 
 const PREFIX: &str = "ritual_roast";
 
@@ -24,7 +24,7 @@ fn snake(name: &str) -> String {
     out
 }
 
-fn histogram(out: &mut String, name: &str, label: &str, (buckets, sum_micros): &([u64; 13], u64)) {
+fn histogram(out: &mut String, name: &str, label: &str, (buckets, sum_micros): &HistogramTotals) {
     let mut cumulative = 0;
     for (bound, n) in LATENCY_BOUNDS_MS.iter().zip(buckets) {
         cumulative += n;
