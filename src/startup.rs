@@ -16,6 +16,7 @@ use crate::{admin, head_requests, metrics, public, request_limits, security_head
 
 pub struct Application {
     port: u16,
+    backend: &'static str,
     server: Server,
 }
 
@@ -40,6 +41,7 @@ impl Application {
         })?;
         let port = listener.local_addr()?.port();
         start_metrics(&settings, &db)?;
+        let backend = db.backend_name();
         let state = web::Data::new(AppState {
             lead_limiter: RateLimiter::new(
                 settings.leads.rate_limit_per_minute,
@@ -51,11 +53,20 @@ impl Application {
             settings: Arc::new(settings),
         });
         let server = serve(listener, state)?;
-        Ok(Self { port, server })
+        Ok(Self {
+            port,
+            backend,
+            server,
+        })
     }
 
     pub fn port(&self) -> u16 {
         self.port
+    }
+
+    /// `sqlite` or `mysql`: the database this app is serving from.
+    pub fn backend(&self) -> &'static str {
+        self.backend
     }
 
     /// Serves until SIGTERM/SIGINT: then stops accepting, lets in-flight requests finish (up to

@@ -65,11 +65,10 @@ pub fn main() -> ExitCode {
 async fn run(command: Command, settings: Settings) -> anyhow::Result<()> {
     match command {
         Command::Serve => {
-            let backend = settings.database.backend_name();
             let app = Application::build(settings).await?;
             tracing::info!(
                 port = app.port(),
-                backend,
+                backend = app.backend(),
                 version = env!("CARGO_PKG_VERSION"),
                 "listening"
             );

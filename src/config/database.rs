@@ -29,16 +29,6 @@ pub struct DatabaseSettings {
     pub migration_lock_wait_secs: u64,
 }
 
-impl DatabaseSettings {
-    /// `sqlite` or `mysql`, for logs and the readiness answer.
-    pub fn backend_name(&self) -> &'static str {
-        match self.backend {
-            Backend::Sqlite { .. } => "sqlite",
-            Backend::Mysql(_) => "mysql",
-        }
-    }
-}
-
 /// Where the data lives.
 #[derive(Debug, Clone)]
 pub enum Backend {
