@@ -28,11 +28,11 @@ generate_sqlite() { # file
 import sqlite3, sys
 db = sqlite3.connect(sys.argv[1]); n = int(sys.argv[2])
 db.execute("""WITH RECURSIVE seq(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM seq WHERE i < ?)
-INSERT INTO leads (name, email, phone, interest, message, consent, consent_at, status, notes, form_token, created_at, updated_at, version)
+INSERT INTO leads (name, email, phone, interest, message, consent, consent_at, status, form_token, created_at, updated_at, version)
 SELECT 'Guest ' || i, 'guest' || i || '@example.com', '', 
   CASE i % 6 WHEN 0 THEN 'subscription' WHEN 1 THEN 'wholesale' WHEN 2 THEN 'beans' WHEN 3 THEN 'classes' WHEN 4 THEN 'events' ELSE 'other' END,
   'Generated lead number ' || i, i % 3 = 0, CASE WHEN i % 3 = 0 THEN datetime('now', '-' || (i % 120) || ' days') END,
-  CASE i % 5 WHEN 0 THEN 'new' WHEN 1 THEN 'contacted' WHEN 2 THEN 'qualified' WHEN 3 THEN 'won' ELSE 'lost' END, '',
+  CASE i % 5 WHEN 0 THEN 'new' WHEN 1 THEN 'contacted' WHEN 2 THEN 'qualified' WHEN 3 THEN 'won' ELSE 'lost' END,
   'bench' || i, strftime('%Y-%m-%d %H:%M:%f', 'now', '-' || (i % 120) || ' days', '-' || (i % 86400) || ' seconds'),
   strftime('%Y-%m-%d %H:%M:%f', 'now'), 1
 FROM seq""", (n,))
@@ -42,11 +42,11 @@ PY
 
 generate_mysql() { # database
   mariadb --socket="${RR_TEST_MARIADB_SOCKET:?run with the MariaDB from scripts/mariadb-test-server.sh}" -uroot "$1" <<SQL
-INSERT INTO leads (name, email, phone, interest, message, consent, consent_at, status, notes, form_token, created_at, updated_at, version)
+INSERT INTO leads (name, email, phone, interest, message, consent, consent_at, status, form_token, created_at, updated_at, version)
 SELECT CONCAT('Guest ', seq), CONCAT('guest', seq, '@example.com'), '',
   ELT(seq % 6 + 1, 'subscription', 'wholesale', 'beans', 'classes', 'events', 'other'),
   CONCAT('Generated lead number ', seq), seq % 3 = 0, IF(seq % 3 = 0, NOW(6) - INTERVAL (seq % 120) DAY, NULL),
-  ELT(seq % 5 + 1, 'new', 'contacted', 'qualified', 'won', 'lost'), '', CONCAT('bench', seq),
+  ELT(seq % 5 + 1, 'new', 'contacted', 'qualified', 'won', 'lost'), CONCAT('bench', seq),
   NOW(6) - INTERVAL (seq % 120) DAY - INTERVAL (seq % 86400) SECOND, NOW(6), 1
 FROM seq_1_to_${leads};
 SQL

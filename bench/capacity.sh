@@ -174,7 +174,7 @@ queries=40000
 start=$(date +%s.%N)
 mysqlslap "${db_args[@]}" --concurrency=64 --iterations=1 \
   --number-of-queries=$queries --create-schema=cap_ceiling \
-  --query="INSERT INTO leads (name, email, phone, interest, message, consent, status, notes, form_token, created_at, updated_at, version) VALUES ('Capacity Test', 'cap@example.com', '', 'beans', '', 0, 'new', '', REPLACE(UUID(), '-', ''), NOW(6), NOW(6), 1)" >/dev/null
+  --query="INSERT INTO leads (name, email, phone, interest, message, consent, status, form_token, created_at, updated_at, version) VALUES ('Capacity Test', 'cap@example.com', '', 'beans', '', 0, 'new', REPLACE(UUID(), '-', ''), NOW(6), NOW(6), 1)" >/dev/null
 end=$(date +%s.%N)
 echo
 echo "MariaDB $(sql -N -e 'SELECT VERSION()') on this machine: single-row INSERT ceiling into the leads table, 64 clients:" \

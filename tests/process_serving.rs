@@ -242,10 +242,10 @@ async fn the_csv_export_of_many_leads_streams_in_flat_memory() {
             .unwrap();
     diesel::sql_query(format!(
         "WITH RECURSIVE seq(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM seq WHERE i < {LEADS})
-         INSERT INTO leads (name, email, phone, interest, message, consent, consent_at, status, notes,
+         INSERT INTO leads (name, email, phone, interest, message, consent, consent_at, status,
                             form_token, created_at, updated_at, version)
          SELECT 'Guest ' || i, 'guest' || i || '@example.com', '', 'beans', hex(randomblob(200)), 0, NULL,
-                'new', '', 'gen' || i, strftime('%Y-%m-%d %H:%M:%f', 'now', '-' || i || ' seconds'),
+                'new', 'gen' || i, strftime('%Y-%m-%d %H:%M:%f', 'now', '-' || i || ' seconds'),
                 strftime('%Y-%m-%d %H:%M:%f', 'now'), 1
          FROM seq"
     ))

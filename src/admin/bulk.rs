@@ -1,5 +1,6 @@
-//! `POST /admin/leads/bulk`: set the status of, or delete, the selected leads. Deleting asks for
-//! confirmation first (a page that re-posts with `confirm=yes`), so it works without JavaScript.
+//! `POST /admin/leads/bulk`: set the status or the owner of, or delete, the ticked leads or every lead
+//! matching the list's filters (`scope=matching`). Deleting asks for confirmation first (a page that
+//! re-posts with `confirm=yes`), so it works without JavaScript.
 
 use actix_web::{HttpRequest, HttpResponse, web};
 use maud::html;
@@ -7,9 +8,13 @@ use serde::Deserialize;
 
 use super::guard::{CsrfForm, Staff};
 use super::layout::{AdminFrame, csrf_field};
+use super::leads_list::MAX_MATCHING;
+use super::list_params::ListQuery;
 use super::paths::is_plain_local_path;
 use super::session::redirect_with_flash;
-use crate::db::lead_changes;
+use crate::db::lead_changes::{self, BulkChange};
+use crate::db::lead_queries;
+use crate::db::staff::{self, StaffUser};
 use crate::domain::LeadStatus;
 use crate::error::AppError;
 use crate::state::AppState;
@@ -25,6 +30,12 @@ pub struct BulkForm {
     action: String,
     #[serde(default)]
     confirm: String,
+    /// `matching`: every lead the list's filters match (given in `matching`), not just the ticked ones.
+    #[serde(default)]
+    scope: String,
+    /// The list's filters as a query string.
+    #[serde(default)]
+    matching: String,
     /// The filtered list the action was chosen on, to go back to.
     #[serde(default)]
     return_to: String,
@@ -47,8 +58,24 @@ pub async fn apply(
     staff: Staff,
     form: CsrfForm<BulkForm>,
 ) -> Result<HttpResponse, AppError> {
-    let form = form.0;
-    let back = list_page(&form.return_to);
+    let mut form = form.0;
+    let back = list_page(&form.return_to).to_owned();
+    let back = back.as_str();
+    let every_match = form.scope == "matching";
+    if every_match {
+        let query: ListQuery = serde_urlencoded::from_str(&form.matching)
+            .map_err(|_| AppError::BadRequest("the list's filters could not be read".into()))?;
+        let filter = query.parse(staff.user.id, staff.today()).filter;
+        form.ids = match lead_queries::matching_ids(&state.db, &filter, MAX_MATCHING).await? {
+            Some(ids) => ids,
+            None => {
+                let message = format!(
+                    "More than {MAX_MATCHING} leads match: narrow the filters to change them in one go."
+                );
+                return Ok(redirect_with_flash(&state, &req, back, &message));
+            }
+        };
+    }
     if form.ids.is_empty() {
         return Ok(redirect_with_flash(
             &state,
@@ -65,19 +92,26 @@ pub async fn apply(
             "Choose what to do with the selected leads.",
         ));
     }
-    if form.ids.len() > MAX_SELECTED {
+    if !every_match && form.ids.len() > MAX_SELECTED {
         return Err(AppError::BadRequest(format!(
             "select at most {MAX_SELECTED} leads at once"
         )));
     }
     let actor = &staff.user.email;
-    if let Some(status) = form
-        .action
-        .strip_prefix("status:")
-        .and_then(LeadStatus::parse)
-    {
-        let changed = lead_changes::bulk_status(&state.db, &form.ids, status, actor).await?;
-        let message = format!("{changed} lead(s) set to {}.", status.as_str());
+    let users = match form.action.starts_with("owner:") {
+        true => staff::list_users(&state.db).await?,
+        false => Vec::new(),
+    };
+    let change = match change(&form.action, &users) {
+        Ok(change) => change,
+        Err(problem) => return Ok(redirect_with_flash(&state, &req, back, problem)),
+    };
+    if let Some(change) = change {
+        let changed = lead_changes::bulk(&state.db, &form.ids, change, actor).await?;
+        let message = match change {
+            BulkChange::Status(status) => format!("{changed} lead(s) set to {}.", status.as_str()),
+            BulkChange::Owner(_) => format!("{changed} lead(s) reassigned."),
+        };
         return Ok(redirect_with_flash(&state, &req, back, &message));
     }
     if form.action != "delete" {
@@ -89,7 +123,12 @@ pub async fn apply(
             p { "This cannot be undone. Each lead's history keeps a record that you deleted it." }
             form method="post" action="/admin/leads/bulk" {
                 (csrf_field(&staff))
-                @for id in &form.ids { input type="hidden" name="ids" value=(id); }
+                @if every_match {
+                    input type="hidden" name="scope" value="matching";
+                    input type="hidden" name="matching" value=(form.matching);
+                } @else {
+                    @for id in &form.ids { input type="hidden" name="ids" value=(id); }
+                }
                 input type="hidden" name="action" value="delete";
                 input type="hidden" name="confirm" value="yes";
                 input type="hidden" name="return_to" value=(back);
@@ -106,4 +145,29 @@ pub async fn apply(
         back,
         &format!("{deleted} lead(s) deleted."),
     ))
+}
+
+/// A status or owner change named by the form's `action`; `Ok(None)` for anything else (delete), `Err`
+/// with a message for the list when the status or owner is not one on offer (an owner must be an enabled
+/// staff account: the page may predate someone being disabled).
+fn change(action: &str, users: &[StaffUser]) -> Result<Option<BulkChange>, &'static str> {
+    const UNKNOWN_OWNER: &str =
+        "That staff member cannot be assigned leads: choose one from the list.";
+    if let Some(status) = action.strip_prefix("status:") {
+        return LeadStatus::parse(status)
+            .map(|s| Some(BulkChange::Status(s)))
+            .ok_or("Choose one of the listed statuses.");
+    }
+    let Some(owner) = action.strip_prefix("owner:") else {
+        return Ok(None);
+    };
+    if owner == "none" {
+        return Ok(Some(BulkChange::Owner(None)));
+    }
+    let id: i64 = owner.parse().map_err(|_| UNKNOWN_OWNER)?;
+    if users.iter().any(|user| user.id == id && !user.disabled) {
+        Ok(Some(BulkChange::Owner(Some(id))))
+    } else {
+        Err(UNKNOWN_OWNER)
+    }
 }

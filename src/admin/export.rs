@@ -3,15 +3,16 @@
 //! locales, LibreOffice) split it as well as `,`-delimited ones; cells that a spreadsheet would run as a
 //! formula are defused; a UTF-8 byte-order mark makes Excel read `Zoë` as UTF-8.
 
-use actix_web::{HttpResponse, web};
+use actix_web::{HttpResponse, ResponseError, web};
 use futures_util::stream;
 
 use super::guard::Staff;
 use super::list_params::ListQuery;
-use crate::db::DbPool;
 use crate::db::lead_queries::{self, Cursor, LeadFilter, PagePlan, Sort, SortKey};
 use crate::db::leads::Lead;
+use crate::db::{DbPool, staff};
 use crate::domain::LeadField;
+use crate::error::AppError;
 use crate::state::AppState;
 
 const BATCH: i64 = 1000;
@@ -20,7 +21,11 @@ pub async fn csv(
     staff: Staff,
     query: web::Query<ListQuery>,
 ) -> HttpResponse {
-    let filter = query.parse().filter;
+    let filter = query.parse(staff.user.id, staff.today()).filter;
+    let owners = match staff::list_users(&state.db).await {
+        Ok(users) => users.into_iter().map(|u| (u.id, u.display_name)).collect(),
+        Err(error) => return AppError::from(error).error_response(),
+    };
     tracing::info!(staff_user_id = staff.user.id, "lead export started");
     let filename = format!("leads-{}.csv", chrono::Utc::now().format("%Y%m%d-%H%M"));
     HttpResponse::Ok()
@@ -30,7 +35,7 @@ pub async fn csv(
             format!("attachment; filename=\"{filename}\""),
         ))
         .insert_header(("Cache-Control", "no-store"))
-        .streaming(rows(state.db.clone(), filter))
+        .streaming(rows(state.db.clone(), filter, owners))
 }
 
 enum Step {
@@ -39,9 +44,13 @@ enum Step {
     Done,
 }
 
+/// Staff ids and names, for the owner column.
+type Owners = Vec<(i64, String)>;
+
 fn rows(
     db: DbPool,
     filter: LeadFilter,
+    owners: Owners,
 ) -> impl futures_util::Stream<Item = Result<web::Bytes, actix_web::Error>> {
     let sort = Sort {
         key: SortKey::Created,
@@ -50,6 +59,7 @@ fn rows(
     stream::unfold(Step::Header, move |step| {
         let db = db.clone();
         let filter = filter.clone();
+        let owners = owners.clone();
         async move {
             let after = match step {
                 Step::Done => return None,
@@ -70,7 +80,7 @@ fn rows(
                     };
                     let mut chunk = String::with_capacity(batch.len() * 160);
                     for lead in &batch {
-                        write_row(&mut chunk, lead);
+                        write_row(&mut chunk, lead, &owners);
                     }
                     Some((Ok(web::Bytes::from(chunk)), next))
                 }
@@ -89,13 +99,18 @@ fn rows(
     })
 }
 
-fn write_row(out: &mut String, lead: &Lead) {
+fn write_row(out: &mut String, lead: &Lead, owners: &Owners) {
     let id = lead.id.to_string();
     let received_at = timestamp(lead.created_at);
     let consent_at = lead.consent_at.map(timestamp).unwrap_or_default();
     let mut cells: Vec<&str> = vec![&id, &received_at];
     cells.extend(LeadField::ALL.into_iter().map(|field| lead.text(field)));
-    cells.extend([lead.status.as_str(), &consent_at, &lead.notes]);
+    let owner = lead
+        .owner_id
+        .and_then(|id| owners.iter().find(|(known, _)| *known == id))
+        .map_or("", |(_, name)| name.as_str());
+    let follow_up = lead.follow_up_on.map(|d| d.to_string()).unwrap_or_default();
+    cells.extend([lead.status.as_str(), &consent_at, owner, &follow_up]);
     for (i, cell) in cells.iter().enumerate() {
         if i > 0 {
             out.push(',');
@@ -111,7 +126,7 @@ fn header() -> String {
     let columns = ["id", "received_at"]
         .into_iter()
         .chain(LeadField::ALL.map(LeadField::key))
-        .chain(["status", "consent_at", "notes"]);
+        .chain(["status", "consent_at", "owner", "follow_up_on"]);
     for (i, column) in columns.enumerate() {
         if i > 0 {
             out.push(',');
@@ -189,7 +204,7 @@ mod tests {
     fn the_file_starts_with_a_byte_order_mark_and_a_quoted_header() {
         let header = super::header();
         assert!(header.starts_with("\u{FEFF}\"id\",\"received_at\""));
-        assert!(header.ends_with("\"notes\"\r\n"));
+        assert!(header.ends_with("\"follow_up_on\"\r\n"));
     }
 
     #[test]

@@ -37,6 +37,13 @@ pub struct Staff {
     pub csrf_token: String,
 }
 
+impl Staff {
+    /// The date where the staff member is: what "due today" and "overdue" are measured against.
+    pub fn today(&self) -> chrono::NaiveDate {
+        Utc::now().date_naive()
+    }
+}
+
 pub async fn require_staff(
     req: ServiceRequest,
     next: Next<impl MessageBody + 'static>,

@@ -1,6 +1,6 @@
 //! `GET/POST /admin/leads/{id}/details`: correct what the person told us (every field of the form) and
 //! record a withdrawal of marketing consent. Same rules as adding a lead; saved against the version the
-//! editor loaded; the history names the changed fields (see `db::lead_changes::edit_details`).
+//! editor loaded; the history names the changed fields (see `db::lead_detail_changes::edit`).
 
 use std::collections::HashMap;
 
@@ -12,7 +12,8 @@ use super::guard::{CsrfForm, Staff};
 use super::layout::{AdminFrame, csrf_field};
 use super::lead_page::{load, page_path};
 use super::session::redirect_with_flash;
-use crate::db::lead_changes::{self, EditOutcome};
+use crate::db::lead_changes::EditOutcome;
+use crate::db::lead_detail_changes;
 use crate::db::leads::Lead;
 use crate::domain::{FieldErrors, LeadField, LeadFormValues};
 use crate::error::AppError;
@@ -64,7 +65,7 @@ pub async fn save(
         }
     };
     let back = page_path(lead.id);
-    match lead_changes::edit_details(&state.db, lead.id, &details, version, &staff.user.email)
+    match lead_detail_changes::edit(&state.db, lead.id, &details, version, &staff.user.email)
         .await?
     {
         EditOutcome::Saved => Ok(redirect_with_flash(&state, &req, &back, "Details saved.")),

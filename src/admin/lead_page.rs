@@ -1,31 +1,37 @@
-//! One lead: its details, the edit form (status workflow and notes, with stale-edit detection), its history,
-//! and deletion behind a confirmation page.
+//! One lead: its details, the work form (status, owner, follow-up date, with stale-edit detection), the
+//! note form, the timeline, and deletion behind a confirmation page.
+
+use std::collections::HashMap;
 
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
+use chrono::NaiveDate;
 use maud::{Markup, html};
 use serde::Deserialize;
 
 use super::guard::{CsrfForm, Staff};
 use super::layout::{AdminFrame, csrf_field};
+use super::lead_timeline;
 use super::pending_form;
 use super::session::redirect_with_flash;
-use crate::db::lead_changes::{self, EditOutcome, LeadEdit};
-use crate::db::lead_events::{self, LeadEvent};
+use crate::db::lead_changes::{self, EditOutcome, LeadEdit, LeadWork};
+use crate::db::lead_events;
+use crate::db::lead_notes::{self, NOTE_MAX_CHARS};
 use crate::db::leads::{self, EarlierLead, Lead};
+use crate::db::staff::{self, StaffUser};
 use crate::domain::{LeadField, LeadStatus};
 use crate::error::AppError;
 use crate::state::AppState;
 use crate::views::contact_links::{mailto_href, tel_href};
 
-const NOTES_MAX: usize = 5000;
-
 #[derive(Deserialize)]
-pub struct EditForm {
+pub struct WorkForm {
     #[serde(default)]
     status: String,
     #[serde(default)]
-    notes: String,
+    owner: String,
+    #[serde(default)]
+    follow_up_on: String,
     version: i32,
 }
 
@@ -34,15 +40,35 @@ pub(super) async fn load(state: &AppState, id: i64) -> Result<Lead, AppError> {
     leads::find(&state.db, id).await?.ok_or(AppError::NotFound)
 }
 
-/// What the edit form shows when it is not simply the stored lead: the staff member's own input (after a
+/// What the forms show when it is not simply the stored lead: the staff member's own input (after a
 /// problem, a conflict, or a sign-in that interrupted a save) and why it is shown.
 #[derive(Default)]
-struct Draft {
-    problem: Option<String>,
-    status: Option<LeadStatus>,
-    notes: Option<String>,
+pub(super) struct Draft {
+    pub problem: Option<String>,
+    pub status: Option<LeadStatus>,
+    pub owner: Option<String>,
+    pub follow_up_on: Option<String>,
     /// The version the form saves against (a conflict moves it on to the other person's save).
-    version: Option<i32>,
+    pub version: Option<i32>,
+    /// A note not added yet, and why.
+    pub note: Option<String>,
+    pub note_problem: Option<String>,
+}
+
+impl Draft {
+    fn kept(fields: &HashMap<String, String>) -> Draft {
+        let problem = "Your changes are not saved yet: they were kept while you signed in again. Check them and save.";
+        let is_note = fields.contains_key("body");
+        Draft {
+            problem: (!is_note).then(|| problem.to_owned()),
+            status: fields.get("status").and_then(|s| LeadStatus::parse(s)),
+            owner: fields.get("owner").cloned(),
+            follow_up_on: fields.get("follow_up_on").cloned(),
+            version: fields.get("version").and_then(|v| v.parse().ok()),
+            note: fields.get("body").cloned(),
+            note_problem: is_note.then(|| problem.to_owned()),
+        }
+    }
 }
 
 pub async fn show(
@@ -53,24 +79,9 @@ pub async fn show(
     id: web::Path<i64>,
 ) -> Result<HttpResponse, AppError> {
     let lead = load(&state, *id).await?;
-    let history = lead_events::history(&state.db, lead.id).await?;
-    let earlier = leads::earlier_from_same_contact(&state.db, &lead, EARLIER_SHOWN).await?;
     let kept = pending_form::take(&req, &state, &page_path(lead.id));
-    let draft = match &kept {
-        Some(fields) => Draft {
-            problem: Some(
-                "Your changes are not saved yet: they were kept while you signed in again. Check them and save."
-                    .into(),
-            ),
-            status: fields.get("status").and_then(|s| LeadStatus::parse(s)),
-            notes: fields.get("notes").cloned(),
-            version: fields.get("version").and_then(|v| v.parse().ok()),
-        },
-        None => Draft::default(),
-    };
-    let response = frame
-        .page(&lead.name)
-        .render(detail(&lead, &history, &earlier, &staff, &draft));
+    let draft = kept.as_ref().map(Draft::kept).unwrap_or_default();
+    let response = page_with(&frame, &state, &staff, lead, draft, StatusCode::OK).await?;
     Ok(match kept {
         Some(_) => pending_form::forget(response),
         None => response,
@@ -81,16 +92,32 @@ pub(super) fn page_path(id: i64) -> String {
     format!("/admin/leads/{id}")
 }
 
-/// The notes box after someone else saved first: theirs, then the staff member's own, unless one already
-/// holds the other. Nothing either of them wrote is dropped; saving again keeps both.
-fn merge_notes(theirs: &str, mine: &str) -> String {
-    if theirs.is_empty() || mine.contains(theirs) {
-        mine.to_owned()
-    } else if mine.is_empty() || theirs.contains(mine) {
-        theirs.to_owned()
-    } else {
-        format!("{theirs}\n\n— your notes, not saved yet —\n{mine}")
+/// The owner the form names: none, an enabled staff member, or whoever owns the lead already (someone
+/// disabled since keeps their leads until reassigned).
+fn chosen_owner(
+    value: &str,
+    staff: &[StaffUser],
+    lead: &Lead,
+) -> Result<Option<i64>, &'static str> {
+    if value.is_empty() {
+        return Ok(None);
     }
+    let id: i64 = value
+        .parse()
+        .map_err(|_| "Choose one of the listed staff members.")?;
+    let allowed = lead.owner_id == Some(id) || staff.iter().any(|u| u.id == id && !u.disabled);
+    allowed
+        .then_some(Some(id))
+        .ok_or("Choose one of the listed staff members.")
+}
+
+fn chosen_day(value: &str) -> Result<Option<NaiveDate>, &'static str> {
+    if value.trim().is_empty() {
+        return Ok(None);
+    }
+    NaiveDate::parse_from_str(value.trim(), "%Y-%m-%d")
+        .map(Some)
+        .map_err(|_| "Enter the follow-up date as YYYY-MM-DD (or leave it empty).")
 }
 
 pub async fn edit(
@@ -99,27 +126,33 @@ pub async fn edit(
     state: web::Data<AppState>,
     staff: Staff,
     id: web::Path<i64>,
-    form: CsrfForm<EditForm>,
+    form: CsrfForm<WorkForm>,
 ) -> Result<HttpResponse, AppError> {
     let form = form.0;
     let lead = load(&state, *id).await?;
-    let status = match LeadStatus::parse(&form.status) {
-        Some(_) if form.notes.chars().count() > NOTES_MAX => {
-            Err("Notes can be at most 5000 characters.")
-        }
-        Some(status) => Ok(status),
-        None => Err("Choose one of the listed statuses."),
+    let users = staff::list_users(&state.db).await?;
+    let work = LeadStatus::parse(&form.status)
+        .ok_or("Choose one of the listed statuses.")
+        .and_then(|status| {
+            Ok(LeadWork {
+                status,
+                owner_id: chosen_owner(&form.owner, &users, &lead)?,
+                follow_up_on: chosen_day(&form.follow_up_on)?,
+            })
+        });
+    let mine = |problem: String| Draft {
+        problem: Some(problem),
+        status: LeadStatus::parse(&form.status),
+        owner: Some(form.owner.clone()),
+        follow_up_on: Some(form.follow_up_on.clone()),
+        version: Some(form.version),
+        ..Draft::default()
     };
-    let status = match status {
-        Ok(status) => status,
+    let work = match work {
+        Ok(work) => work,
         Err(problem) => {
-            let draft = Draft {
-                problem: Some(problem.into()),
-                status: LeadStatus::parse(&form.status),
-                notes: Some(form.notes.clone()),
-                version: Some(form.version),
-            };
-            return form_again(
+            let draft = mine(problem.into());
+            return page_with(
                 &frame,
                 &state,
                 &staff,
@@ -131,8 +164,7 @@ pub async fn edit(
         }
     };
     let edit = LeadEdit {
-        status,
-        notes: form.notes.clone(),
+        work,
         expected_version: form.version,
     };
     let saved_to = page_path(lead.id);
@@ -147,23 +179,19 @@ pub async fn edit(
         EditOutcome::NotFound => Err(AppError::NotFound),
         EditOutcome::Stale => {
             let current = load(&state, lead.id).await?;
-            let draft = Draft {
-                problem: Some(format!(
-                    "Someone else saved this lead after you opened it: their status is \"{}\". Their notes and \
-                     yours are both in the box below and your status is kept; check them and save again.",
-                    current.status.as_str()
-                )),
-                status: Some(status),
-                notes: Some(merge_notes(&current.notes, &form.notes)),
-                version: Some(current.version),
-            };
-            form_again(&frame, &state, &staff, current, draft, StatusCode::CONFLICT).await
+            let mut draft = mine(format!(
+                "Someone else saved this lead after you opened it: its status is now \"{}\" (see the \
+                 timeline for what they changed). Your choices are kept below; check them and save again.",
+                current.status.as_str()
+            ));
+            draft.version = Some(current.version);
+            page_with(&frame, &state, &staff, current, draft, StatusCode::CONFLICT).await
         }
     }
 }
 
-/// The lead page again, with the draft's problem above the edit form and its input in it.
-async fn form_again(
+/// The lead page, with the draft's input in its forms.
+pub(super) async fn page_with(
     frame: &AdminFrame,
     state: &AppState,
     staff: &Staff,
@@ -172,11 +200,14 @@ async fn form_again(
     status: StatusCode,
 ) -> Result<HttpResponse, AppError> {
     let history = lead_events::history(&state.db, lead.id).await?;
+    let notes = lead_notes::of_lead(&state.db, lead.id).await?;
     let earlier = leads::earlier_from_same_contact(&state.db, &lead, EARLIER_SHOWN).await?;
+    let users = staff::list_users(&state.db).await?;
+    let timeline = lead_timeline::render(&lead, &notes, &history, &users);
     Ok(frame
         .page(&lead.name)
         .status(status)
-        .render(detail(&lead, &history, &earlier, staff, &draft)))
+        .render(detail(&lead, &earlier, staff, &users, &draft, timeline)))
 }
 
 pub async fn confirm_delete(
@@ -222,13 +253,24 @@ const EARLIER_SHOWN: i64 = 5;
 
 fn detail(
     lead: &Lead,
-    history: &[LeadEvent],
     earlier: &[EarlierLead],
     staff: &Staff,
+    users: &[StaffUser],
     draft: &Draft,
+    timeline: Markup,
 ) -> Markup {
     let status = draft.status.unwrap_or(lead.status);
-    let notes = draft.notes.as_deref().unwrap_or(&lead.notes);
+    let owner = draft
+        .owner
+        .clone()
+        .unwrap_or_else(|| lead.owner_id.map(|id| id.to_string()).unwrap_or_default());
+    let follow_up = draft
+        .follow_up_on
+        .clone()
+        .unwrap_or_else(|| lead.follow_up_on.map(|d| d.to_string()).unwrap_or_default());
+    let owners = users
+        .iter()
+        .filter(|u| !u.disabled || lead.owner_id == Some(u.id));
     html! {
         p { a href="/admin/leads" { "← All leads" } }
         h1 data-testid="lead-name" { (lead.name) }
@@ -262,21 +304,40 @@ fn detail(
                     }
                 }
                 div.field {
-                    label for="notes" { "Notes" }
-                    textarea #notes name="notes" rows="5" maxlength=(NOTES_MAX) { (notes) }
+                    label for="owner" { "Owner" }
+                    select #owner name="owner" {
+                        option value="" selected[owner.is_empty()] { "Nobody yet" }
+                        @for user in owners.clone() {
+                            option value=(user.id) selected[owner == user.id.to_string()] {
+                                (user.display_name) @if user.id == staff.user.id { " (me)" }
+                            }
+                        }
+                    }
+                }
+                div.field {
+                    label for="follow_up_on" { "Follow up on" }
+                    input #follow_up_on type="date" name="follow_up_on" value=(follow_up);
                 }
                 button.button.button--primary type="submit" { "Save" }
                 " " a href={ "/admin/leads/" (lead.id) "/delete" } data-testid="delete-link" { "Delete…" }
             }
         }
-        section.history {
-            h2 { "History" }
-            ol data-testid="history" {
-                @for event in history {
-                    li { time { (event.created_at.format("%Y-%m-%d %H:%M")) } " · " (event.actor) " · " (event.action) ": " (event.detail) }
+        section.add-note {
+            h2 { "Add a note" }
+            @if let Some(problem) = &draft.note_problem { div.notice.notice--error role="alert" data-testid="note-error" { (problem) } }
+            form method="post" action={ "/admin/leads/" (lead.id) "/notes" } data-testid="note-form" {
+                (csrf_field(staff))
+                input type="hidden" name="return_to" value=(page_path(lead.id));
+                div.field {
+                    label for="body" { "Note" }
+                    textarea #body name="body" rows="3" maxlength=(NOTE_MAX_CHARS) { (draft.note.as_deref().unwrap_or("")) }
                 }
-                li { time { (lead.created_at.format("%Y-%m-%d %H:%M")) } " · received through the website form" }
+                button.button type="submit" { "Add note" }
             }
+        }
+        section.history {
+            h2 { "Timeline" }
+            (timeline)
         }
     }
 }

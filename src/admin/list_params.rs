@@ -4,7 +4,7 @@
 use chrono::NaiveDate;
 use serde::Deserialize;
 
-use crate::db::lead_queries::{Cursor, LeadFilter, Sort, SortKey};
+use crate::db::lead_queries::{Cursor, FollowUpFilter, LeadFilter, OwnerFilter, Sort, SortKey};
 use crate::domain::{Interest, LeadStatus};
 
 #[derive(Debug, Default, Deserialize)]
@@ -21,6 +21,12 @@ pub struct ListQuery {
     pub from: String,
     #[serde(default)]
     pub to: String,
+    /// `mine` or `unassigned`.
+    #[serde(default)]
+    pub owner: String,
+    /// `due` (today or earlier) or `overdue` (before today).
+    #[serde(default)]
+    pub follow_up: String,
     #[serde(default)]
     pub sort: String,
     #[serde(default)]
@@ -29,15 +35,28 @@ pub struct ListQuery {
     pub after: String,
     #[serde(default)]
     pub after_id: Option<i64>,
+    /// The first row of the page after the one wanted (the "previous page" link).
+    #[serde(default)]
+    pub before: String,
+    #[serde(default)]
+    pub before_id: Option<i64>,
     /// Which page this is (the next-page link counts it; keyset paging has no offset to derive it from).
     #[serde(default)]
     pub page: Option<u32>,
 }
 
+/// Which way from a cursor the page lies.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PageStart {
+    First,
+    After(Cursor),
+    Before(Cursor),
+}
+
 pub struct ListParams {
     pub filter: LeadFilter,
     pub sort: Sort,
-    pub after: Option<Cursor>,
+    pub start: PageStart,
     /// 1 for the first page; as the link said, otherwise (shown, never trusted for anything else).
     pub page: u32,
     /// Parameters that could not be understood, for a gentle note on the page.
@@ -45,7 +64,8 @@ pub struct ListParams {
 }
 
 impl ListQuery {
-    pub fn parse(&self) -> ListParams {
+    /// The list as the viewer asked for it: "mine" is `viewer_id`'s, "due" is against their `today`.
+    pub fn parse(&self, viewer_id: i64, today: NaiveDate) -> ListParams {
         let mut ignored = Vec::new();
         let mut pick = |value: &str, name: &'static str, parse: &dyn Fn(&str) -> bool| {
             if !value.is_empty() && !parse(value) {
@@ -60,6 +80,10 @@ impl ListQuery {
         pick(&self.from, "from", &|v| date(v).is_some());
         pick(&self.to, "to", &|v| date(v).is_some());
         pick(&self.sort, "sort", &|v| SortKey::parse(v).is_some());
+        pick(&self.owner, "owner", &|v| v == "mine" || v == "unassigned");
+        pick(&self.follow_up, "follow_up", &|v| {
+            v == "due" || v == "overdue"
+        });
         let text = self.q.trim();
         let filter = LeadFilter {
             text: (!text.is_empty()).then(|| text.chars().take(200).collect()),
@@ -72,6 +96,16 @@ impl ListQuery {
             },
             from: date(&self.from),
             to: date(&self.to),
+            owner: match self.owner.as_str() {
+                "mine" => Some(OwnerFilter::Mine(viewer_id)),
+                "unassigned" => Some(OwnerFilter::Unassigned),
+                _ => None,
+            },
+            follow_up: match self.follow_up.as_str() {
+                "due" => Some(FollowUpFilter::Due(today)),
+                "overdue" => Some(FollowUpFilter::Overdue(today)),
+                _ => None,
+            },
         };
         let key = SortKey::parse(&self.sort).unwrap_or_default();
         // Newest first by default; names and emails read best A→Z.
@@ -80,18 +114,23 @@ impl ListQuery {
             "desc" => false,
             _ => key != SortKey::Created,
         };
-        let after = self.after_id.map(|id| Cursor {
-            value: self.after.clone(),
+        let cursor = |value: &str, id| Cursor {
+            value: value.to_owned(),
             id,
-        });
-        let page = match after {
-            None => 1,
-            Some(_) => self.page.unwrap_or(2).clamp(2, 100_000),
+        };
+        let start = match (self.after_id, self.before_id) {
+            (Some(id), _) => PageStart::After(cursor(&self.after, id)),
+            (None, Some(id)) => PageStart::Before(cursor(&self.before, id)),
+            (None, None) => PageStart::First,
+        };
+        let page = match start {
+            PageStart::First => 1,
+            _ => self.page.unwrap_or(2).clamp(1, 100_000),
         };
         ListParams {
             filter,
             sort: Sort { key, ascending },
-            after,
+            start,
             page,
             ignored,
         }
@@ -102,8 +141,9 @@ fn date(value: &str) -> Option<NaiveDate> {
     NaiveDate::parse_from_str(value, "%Y-%m-%d").ok()
 }
 
-/// The query string for `filter` + `sort` (+ `after`), so links keep what the staff member chose.
-pub fn query_string(filter: &LeadFilter, sort: Sort, after: Option<&Cursor>) -> String {
+/// The query string for `filter` + `sort` (+ where the page starts), so links keep what the staff member
+/// chose.
+pub fn query_string(filter: &LeadFilter, sort: Sort, start: &PageStart) -> String {
     let mut pairs: Vec<(&str, String)> = Vec::new();
     if let Some(text) = &filter.text {
         pairs.push(("q", text.clone()));
@@ -123,11 +163,26 @@ pub fn query_string(filter: &LeadFilter, sort: Sort, after: Option<&Cursor>) -> 
     if let Some(to) = filter.to {
         pairs.push(("to", to.to_string()));
     }
+    match filter.owner {
+        Some(OwnerFilter::Mine(_)) => pairs.push(("owner", "mine".into())),
+        Some(OwnerFilter::Unassigned) => pairs.push(("owner", "unassigned".into())),
+        None => {}
+    }
+    match filter.follow_up {
+        Some(FollowUpFilter::Due(_)) => pairs.push(("follow_up", "due".into())),
+        Some(FollowUpFilter::Overdue(_)) => pairs.push(("follow_up", "overdue".into())),
+        None => {}
+    }
     pairs.push(("sort", sort.key.as_str().into()));
     pairs.push(("dir", if sort.ascending { "asc" } else { "desc" }.into()));
-    if let Some(cursor) = after {
-        pairs.push(("after", cursor.value.clone()));
-        pairs.push(("after_id", cursor.id.to_string()));
+    let mut cursor = |(value, id): (&'static str, &'static str), c: &Cursor| {
+        pairs.push((value, c.value.clone()));
+        pairs.push((id, c.id.to_string()));
+    };
+    match start {
+        PageStart::First => {}
+        PageStart::After(c) => cursor(("after", "after_id"), c),
+        PageStart::Before(c) => cursor(("before", "before_id"), c),
     }
     serde_urlencoded::to_string(&pairs).unwrap_or_default()
 }
@@ -143,14 +198,24 @@ mod tests {
             status: "won".into(),
             consent: "yes".into(),
             from: "2026-01-01".into(),
+            owner: "mine".into(),
+            follow_up: "overdue".into(),
             sort: "name".into(),
             ..Default::default()
         };
-        let params = query.parse();
-        let back: ListQuery =
-            serde_urlencoded::from_str(&query_string(&params.filter, params.sort, None)).unwrap();
-        assert_eq!(back.parse().filter, params.filter);
-        assert!(back.parse().sort.ascending, "names sort A→Z by default");
+        let today = NaiveDate::from_ymd_opt(2026, 12, 4).unwrap();
+        let params = query.parse(7, today);
+        let back: ListQuery = serde_urlencoded::from_str(&query_string(
+            &params.filter,
+            params.sort,
+            &PageStart::First,
+        ))
+        .unwrap();
+        assert_eq!(back.parse(7, today).filter, params.filter);
+        assert!(
+            back.parse(7, today).sort.ascending,
+            "names sort A→Z by default"
+        );
     }
 
     #[test]
@@ -160,7 +225,7 @@ mod tests {
             from: "yesterday".into(),
             ..Default::default()
         }
-        .parse();
+        .parse(1, NaiveDate::MIN);
         assert_eq!(params.filter, LeadFilter::default());
         assert_eq!(params.ignored, ["status", "from"]);
     }

@@ -10,7 +10,9 @@ pub mod guard;
 mod layout;
 mod lead_details;
 mod lead_new;
+mod lead_note_new;
 mod lead_page;
+mod lead_timeline;
 mod leads_list;
 mod list_params;
 mod login;
@@ -36,6 +38,7 @@ pub const ROUTES: &[(&str, &str)] = &[
     ("POST", "/admin/leads/bulk"),
     ("GET", "/admin/leads/{id}"),
     ("POST", "/admin/leads/{id}/edit"),
+    ("POST", "/admin/leads/{id}/notes"),
     ("GET", "/admin/leads/{id}/details"),
     ("POST", "/admin/leads/{id}/details"),
     ("GET", "/admin/leads/{id}/delete"),
@@ -68,6 +71,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             .route("/leads/bulk", web::post().to(bulk::apply))
             .route("/leads/{id}", web::get().to(lead_page::show))
             .route("/leads/{id}/edit", web::post().to(lead_page::edit))
+            .route("/leads/{id}/notes", web::post().to(lead_note_new::add))
             .route("/leads/{id}/details", web::get().to(lead_details::show))
             .route("/leads/{id}/details", web::post().to(lead_details::save))
             .route(

@@ -1,21 +1,29 @@
-//! Staff changes to leads, each recorded in the audit log (`lead_events`) in the same transaction.
-//! Edits carry the version the editor saw: a stale edit is refused, never silently overwritten.
+//! Staff work on leads (status, owner, follow-up date; one at a time or in bulk) and deletion, each
+//! recorded in the audit log (`lead_events`) in the same transaction. An edit carries the version the
+//! editor saw: a stale edit is refused, never silently overwritten. Changes to what the person told us
+//! are in `lead_detail_changes.rs`; notes, which are only ever added, in `lead_notes.rs`.
 
-use chrono::{NaiveDateTime, Utc};
+use chrono::{NaiveDate, NaiveDateTime, Utc};
 use diesel::prelude::*;
 use diesel_async::{AsyncConnection, RunQueryDsl};
 
 use super::lead_events::NewEvent;
-use super::leads::Lead;
-use super::schema::{lead_events, leads};
+use super::schema::{lead_events, lead_notes, leads, staff_users};
 use super::{DbError, DbPool, DbResult};
-use crate::domain::{LeadField, LeadStatus, LeadSubmission};
+use crate::domain::LeadStatus;
 use crate::{db_run, db_run_retrying};
+
+/// Where a lead stands in the staff's work: its status, who works it, when to get back to them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct LeadWork {
+    pub status: LeadStatus,
+    pub owner_id: Option<i64>,
+    pub follow_up_on: Option<NaiveDate>,
+}
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct LeadEdit {
-    pub status: LeadStatus,
-    pub notes: String,
+    pub work: LeadWork,
     /// The `version` the editor loaded; the update only applies if it is still current.
     pub expected_version: i32,
 }
@@ -29,52 +37,107 @@ pub enum EditOutcome {
     NotFound,
 }
 
-fn now() -> NaiveDateTime {
+/// One change applied to many leads at once.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BulkChange {
+    Status(LeadStatus),
+    /// A staff member's id, or `None` to leave the leads unassigned.
+    Owner(Option<i64>),
+}
+
+pub(super) fn now() -> NaiveDateTime {
     Utc::now().naive_utc()
 }
 
+/// "nobody", or the owner's display name (the id if the account is gone), for the history.
+fn owner_label(names: &[(i64, String)], owner: Option<i64>) -> String {
+    match owner {
+        None => "nobody".to_owned(),
+        Some(id) => names
+            .iter()
+            .find(|(known, _)| *known == id)
+            .map_or_else(|| format!("staff #{id}"), |(_, name)| name.clone()),
+    }
+}
+
+fn day_label(day: Option<NaiveDate>) -> String {
+    day.map_or_else(|| "none".to_owned(), |d| d.to_string())
+}
+
+/// The history line for a change of work from `old` to `new` (empty when nothing changed).
+fn work_changes(old: LeadWork, new: LeadWork, names: &[(i64, String)]) -> Vec<String> {
+    let mut changes = Vec::new();
+    if old.status != new.status {
+        changes.push(format!(
+            "status: {} → {}",
+            old.status.as_str(),
+            new.status.as_str()
+        ));
+    }
+    if old.owner_id != new.owner_id {
+        changes.push(format!(
+            "owner: {} → {}",
+            owner_label(names, old.owner_id),
+            owner_label(names, new.owner_id)
+        ));
+    }
+    if old.follow_up_on != new.follow_up_on {
+        changes.push(format!(
+            "follow-up: {} → {}",
+            day_label(old.follow_up_on),
+            day_label(new.follow_up_on)
+        ));
+    }
+    changes
+}
+
 pub async fn edit(pool: &DbPool, id: i64, edit: &LeadEdit, actor: &str) -> DbResult<EditOutcome> {
+    let new = edit.work;
     db_run_retrying!(pool, |conn| {
         conn.transaction::<_, DbError, _>(async |conn| {
-            let current: Option<(LeadStatus, String, i32)> = leads::table
+            let current: Option<(LeadStatus, Option<i64>, Option<NaiveDate>, i32)> = leads::table
                 .find(id)
-                .select((leads::status, leads::notes, leads::version))
+                .select((
+                    leads::status,
+                    leads::owner_id,
+                    leads::follow_up_on,
+                    leads::version,
+                ))
                 .first(conn)
                 .await
                 .optional()?;
-            let Some((status, notes, version)) = current else {
+            let Some((status, owner_id, follow_up_on, version)) = current else {
                 return Ok(EditOutcome::NotFound);
+            };
+            let old = LeadWork {
+                status,
+                owner_id,
+                follow_up_on,
             };
             if version != edit.expected_version {
                 // One version on and holding exactly this edit: our own save, whose reply was lost with
                 // the connection and which is now being retried. Anything else is someone else's save.
-                let ours = version == edit.expected_version + 1
-                    && status == edit.status
-                    && notes == edit.notes;
+                let ours = version == edit.expected_version + 1 && old == new;
                 return Ok(if ours {
                     EditOutcome::Saved
                 } else {
                     EditOutcome::Stale
                 });
             }
-            let mut changes = Vec::new();
-            if status != edit.status {
-                changes.push(format!(
-                    "status: {} → {}",
-                    status.as_str(),
-                    edit.status.as_str()
-                ));
-            }
-            if notes != edit.notes {
-                changes.push("notes edited".to_owned());
-            }
-            if changes.is_empty() {
+            if old == new {
                 return Ok(EditOutcome::Unchanged);
             }
+            let owners: Vec<i64> = [old.owner_id, new.owner_id].into_iter().flatten().collect();
+            let names: Vec<(i64, String)> = staff_users::table
+                .filter(staff_users::id.eq_any(&owners))
+                .select((staff_users::id, staff_users::display_name))
+                .load(conn)
+                .await?;
             let updated = diesel::update(leads::table.find(id).filter(leads::version.eq(version)))
                 .set((
-                    leads::status.eq(edit.status),
-                    leads::notes.eq(&edit.notes),
+                    leads::status.eq(new.status),
+                    leads::owner_id.eq(new.owner_id),
+                    leads::follow_up_on.eq(new.follow_up_on),
                     leads::version.eq(version + 1),
                     leads::updated_at.eq(now()),
                 ))
@@ -83,8 +146,9 @@ pub async fn edit(pool: &DbPool, id: i64, edit: &LeadEdit, actor: &str) -> DbRes
             if updated == 0 {
                 return Ok(EditOutcome::Stale);
             }
+            let detail = work_changes(old, new, &names).join("; ");
             diesel::insert_into(lead_events::table)
-                .values(NewEvent::new(id, actor, "edited", changes.join("; ")))
+                .values(NewEvent::new(id, actor, "edited", detail))
                 .execute(conn)
                 .await?;
             Ok(EditOutcome::Saved)
@@ -93,38 +157,81 @@ pub async fn edit(pool: &DbPool, id: i64, edit: &LeadEdit, actor: &str) -> DbRes
     })
 }
 
-/// Sets the status of many leads at once; returns how many changed.
-pub async fn bulk_status(
-    pool: &DbPool,
-    ids: &[i64],
-    status: LeadStatus,
-    actor: &str,
-) -> DbResult<usize> {
+/// Applies one change to many leads; returns how many changed. Each changed lead gets its history line.
+pub async fn bulk(pool: &DbPool, ids: &[i64], change: BulkChange, actor: &str) -> DbResult<usize> {
     db_run_retrying!(pool, |conn| {
         conn.transaction::<_, DbError, _>(async |conn| {
-            let changing: Vec<(i64, LeadStatus)> = leads::table
+            let rows: Vec<(i64, LeadStatus, Option<i64>, Option<NaiveDate>)> = leads::table
                 .filter(leads::id.eq_any(ids))
-                .filter(leads::status.ne(status))
-                .select((leads::id, leads::status))
+                .select((
+                    leads::id,
+                    leads::status,
+                    leads::owner_id,
+                    leads::follow_up_on,
+                ))
                 .load(conn)
                 .await?;
-            let changing_ids: Vec<i64> = changing.iter().map(|(id, _)| *id).collect();
-            diesel::update(leads::table.filter(leads::id.eq_any(&changing_ids)))
-                .set((
-                    leads::status.eq(status),
-                    leads::version.eq(leads::version + 1),
-                    leads::updated_at.eq(now()),
-                ))
-                .execute(conn)
+            let changing: Vec<(i64, LeadWork, LeadWork)> = rows
+                .into_iter()
+                .map(|(id, status, owner_id, follow_up_on)| {
+                    let old = LeadWork {
+                        status,
+                        owner_id,
+                        follow_up_on,
+                    };
+                    let new = match change {
+                        BulkChange::Status(status) => LeadWork { status, ..old },
+                        BulkChange::Owner(owner_id) => LeadWork { owner_id, ..old },
+                    };
+                    (id, old, new)
+                })
+                .filter(|(_, old, new)| old != new)
+                .collect();
+            let changing_ids: Vec<i64> = changing.iter().map(|(id, _, _)| *id).collect();
+            let touched = diesel::update(leads::table.filter(leads::id.eq_any(&changing_ids)));
+            match change {
+                BulkChange::Status(status) => {
+                    touched
+                        .set((
+                            leads::status.eq(status),
+                            leads::version.eq(leads::version + 1),
+                            leads::updated_at.eq(now()),
+                        ))
+                        .execute(conn)
+                        .await?
+                }
+                BulkChange::Owner(owner_id) => {
+                    touched
+                        .set((
+                            leads::owner_id.eq(owner_id),
+                            leads::version.eq(leads::version + 1),
+                            leads::updated_at.eq(now()),
+                        ))
+                        .execute(conn)
+                        .await?
+                }
+            };
+            let owners: Vec<i64> = changing
+                .iter()
+                .flat_map(|(_, old, new)| [old.owner_id, new.owner_id])
+                .flatten()
+                .collect();
+            let names: Vec<(i64, String)> = staff_users::table
+                .filter(staff_users::id.eq_any(&owners))
+                .select((staff_users::id, staff_users::display_name))
+                .load(conn)
                 .await?;
-            for (id, old) in &changing {
+            let events: Vec<NewEvent> = changing
+                .iter()
+                .map(|(id, old, new)| {
+                    let detail = format!("{} (bulk)", work_changes(*old, *new, &names).join("; "));
+                    NewEvent::new(*id, actor, "edited", detail)
+                })
+                .collect();
+            // One row per statement: diesel cannot batch-insert through SQLite's async wrapper.
+            for event in &events {
                 diesel::insert_into(lead_events::table)
-                    .values(NewEvent::new(
-                        *id,
-                        actor,
-                        "edited",
-                        format!("status: {} → {} (bulk)", old.as_str(), status.as_str()),
-                    ))
+                    .values(event)
                     .execute(conn)
                     .await?;
             }
@@ -134,8 +241,8 @@ pub async fn bulk_status(
     })
 }
 
-/// Deletes leads. Their history stays (who changed which status when, and a final "deleted" entry naming
-/// who deleted it) but holds none of the person's data: erasure means erasure, the audit log included.
+/// Deletes leads and their notes. Their history stays (who changed which status when, and a final
+/// "deleted" entry naming who deleted it) but holds none of the person's data: erasure means erasure.
 pub async fn delete(pool: &DbPool, ids: &[i64], actor: &str) -> DbResult<usize> {
     db_run!(pool, |conn| {
         conn.transaction::<_, DbError, _>(async |conn| {
@@ -147,116 +254,21 @@ pub async fn delete(pool: &DbPool, ids: &[i64], actor: &str) -> DbResult<usize> 
             diesel::delete(leads::table.filter(leads::id.eq_any(&existing)))
                 .execute(conn)
                 .await?;
-            for id in &existing {
+            diesel::delete(lead_notes::table.filter(lead_notes::lead_id.eq_any(&existing)))
+                .execute(conn)
+                .await?;
+            let events: Vec<NewEvent> = existing
+                .iter()
+                .map(|id| NewEvent::new(*id, actor, "deleted", "lead deleted".to_owned()))
+                .collect();
+            // One row per statement: diesel cannot batch-insert through SQLite's async wrapper.
+            for event in &events {
                 diesel::insert_into(lead_events::table)
-                    .values(NewEvent::new(
-                        *id,
-                        actor,
-                        "deleted",
-                        "lead deleted".to_owned(),
-                    ))
+                    .values(event)
                     .execute(conn)
                     .await?;
             }
             Ok(existing.len())
-        })
-        .await
-    })
-}
-
-/// Replaces what the person told us (a typo in an email address, a number given later), against the
-/// version the editor loaded. The history names the fields that changed, never their old values: an
-/// erased or corrected address must not live on in the audit log. Taking marketing consent away records
-/// when it was withdrawn; giving it records when it was given.
-pub async fn edit_details(
-    pool: &DbPool,
-    id: i64,
-    details: &LeadSubmission,
-    expected_version: i32,
-    actor: &str,
-) -> DbResult<EditOutcome> {
-    let email = details.email.as_ref().map_or("", |e| e.as_str());
-    db_run!(pool, |conn| {
-        conn.transaction::<_, DbError, _>(async |conn| {
-            let Some(current) = leads::table
-                .find(id)
-                .select(Lead::as_select())
-                .first(conn)
-                .await
-                .optional()?
-            else {
-                return Ok(EditOutcome::NotFound);
-            };
-            if current.version != expected_version {
-                return Ok(EditOutcome::Stale);
-            }
-            let changed: Vec<&str> = [
-                (
-                    LeadField::Name,
-                    current.name.as_str() != details.name.as_str(),
-                ),
-                (LeadField::Email, current.email.as_str() != email),
-                (
-                    LeadField::Phone,
-                    current.phone.as_str() != details.phone.as_str(),
-                ),
-                (LeadField::Interest, current.interest != details.interest),
-                (
-                    LeadField::Message,
-                    current.message.as_str() != details.message.as_str(),
-                ),
-            ]
-            .into_iter()
-            .filter_map(|(field, differs)| differs.then_some(field.key()))
-            .collect();
-            let now = now();
-            let (consent_at, withdrawn_at) = match (current.consent, details.consent) {
-                (true, false) => (current.consent_at, Some(now)),
-                (false, true) => (Some(now), None),
-                _ => (current.consent_at, current.consent_withdrawn_at),
-            };
-            let consent_note = match (current.consent, details.consent) {
-                (true, false) => Some("consent withdrawn"),
-                (false, true) => Some("consent given"),
-                _ => None,
-            };
-            if changed.is_empty() && consent_note.is_none() {
-                return Ok(EditOutcome::Unchanged);
-            }
-            diesel::update(
-                leads::table
-                    .find(id)
-                    .filter(leads::version.eq(current.version)),
-            )
-            .set((
-                leads::name.eq(&details.name),
-                leads::email.eq(email),
-                leads::phone.eq(&details.phone),
-                leads::interest.eq(details.interest),
-                leads::message.eq(&details.message),
-                leads::consent.eq(details.consent),
-                leads::consent_at.eq(consent_at),
-                leads::consent_withdrawn_at.eq(withdrawn_at),
-                leads::version.eq(current.version + 1),
-                leads::updated_at.eq(now),
-            ))
-            .execute(conn)
-            .await?;
-            let mut detail = String::new();
-            if !changed.is_empty() {
-                detail = format!("details edited: {}", changed.join(", "));
-            }
-            if let Some(note) = consent_note {
-                if !detail.is_empty() {
-                    detail.push_str("; ");
-                }
-                detail.push_str(note);
-            }
-            diesel::insert_into(lead_events::table)
-                .values(NewEvent::new(id, actor, "edited", detail))
-                .execute(conn)
-                .await?;
-            Ok(EditOutcome::Saved)
         })
         .await
     })

@@ -1,9 +1,10 @@
 //! The staff list of leads: search, filters, sorting and keyset pagination (`WHERE (key, id) < (…)` over an
-//! index, so page 10 000 costs what page 1 does), counts for the dashboard, and batches for the CSV export.
+//! index, so page 10 000 costs what page 1 does, and the page before is the same walk reversed), counts for
+//! the dashboard, and batches for the CSV export.
 
 use chrono::{NaiveDate, NaiveDateTime};
 use diesel::prelude::*;
-use diesel::sql_types::{BigInt, Text};
+use diesel::sql_types::Text;
 use diesel_async::RunQueryDsl;
 
 use super::leads::Lead;
@@ -20,6 +21,24 @@ pub struct LeadFilter {
     pub consent: Option<bool>,
     pub from: Option<NaiveDate>,
     pub to: Option<NaiveDate>,
+    pub owner: Option<OwnerFilter>,
+    pub follow_up: Option<FollowUpFilter>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OwnerFilter {
+    /// The viewer's own leads (their staff id).
+    Mine(i64),
+    Unassigned,
+}
+
+/// Follow-ups against the viewer's today.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FollowUpFilter {
+    /// Due today or earlier.
+    Due(NaiveDate),
+    /// Due before today.
+    Overdue(NaiveDate),
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -54,10 +73,16 @@ impl SortKey {
 
     fn value_of(self, lead: &Lead) -> String {
         match self {
-            SortKey::Created => lead.created_at.format("%Y-%m-%d %H:%M:%S%.6f").to_string(),
+            // Full precision: a cursor rounded below the stored value would count its own row as past it.
+            SortKey::Created => lead.created_at.format("%Y-%m-%d %H:%M:%S%.f").to_string(),
             SortKey::Name => lead.name.to_string(),
             SortKey::Email => lead.email.to_string(),
-            SortKey::Status => lead.status.as_str().to_owned(),
+            // Workflow order, then newest first within a status (see `page`).
+            SortKey::Status => format!(
+                "{}|{}",
+                lead.status.as_str(),
+                SortKey::Created.value_of(lead)
+            ),
         }
     }
 }
@@ -66,6 +91,16 @@ impl SortKey {
 pub struct Sort {
     pub key: SortKey,
     pub ascending: bool,
+}
+
+impl Sort {
+    /// The same order backwards: walking it from a page's first row finds the page before.
+    pub fn reversed(self) -> Sort {
+        Sort {
+            ascending: !self.ascending,
+            ..self
+        }
+    }
 }
 
 /// How a page is found.
@@ -110,7 +145,7 @@ fn no_index<C: Column>(_column: C) -> diesel::expression::SqlLiteral<Text> {
     diesel::dsl::sql(&format!("COALESCE(leads.{0}, leads.{0})", C::NAME))
 }
 
-fn day_start(day: NaiveDate) -> NaiveDateTime {
+pub(super) fn day_start(day: NaiveDate) -> NaiveDateTime {
     day.and_hms_opt(0, 0, 0).expect("midnight exists")
 }
 
@@ -144,6 +179,18 @@ macro_rules! filtered {
         }
         if let Some(to) = filter.to.and_then(|d| d.succ_opt()) {
             query = query.filter(leads::created_at.lt(day_start(to)));
+        }
+        match filter.owner {
+            Some(OwnerFilter::Mine(id)) => query = query.filter(leads::owner_id.eq(id)),
+            Some(OwnerFilter::Unassigned) => query = query.filter(leads::owner_id.is_null()),
+            None => {}
+        }
+        match filter.follow_up {
+            Some(FollowUpFilter::Due(today)) => query = query.filter(leads::follow_up_on.le(today)),
+            Some(FollowUpFilter::Overdue(today)) => {
+                query = query.filter(leads::follow_up_on.lt(today))
+            }
+            None => {}
         }
         query
     }};
@@ -184,7 +231,7 @@ macro_rules! ordered_page {
             SortKey::Created => by!(leads::created_at, time),
             SortKey::Name => by!(leads::name, text),
             SortKey::Email => by!(leads::email, text),
-            SortKey::Status => by!(leads::status, text),
+            SortKey::Status => unreachable!("status order is walked one status at a time"),
         }
     }};
 }
@@ -197,6 +244,9 @@ pub async fn page(
     limit: i64,
     plan: PagePlan,
 ) -> DbResult<Vec<Lead>> {
+    if sort.key == SortKey::Status {
+        return page_in_workflow_order(pool, filter, sort, after, limit, plan).await;
+    }
     db_run_retrying!(pool, |conn| {
         let query = ordered_page!(filtered!(filter), sort, after, plan);
         Ok(query
@@ -207,71 +257,96 @@ pub async fn page(
     })
 }
 
+/// Status sorted in workflow order (new → lost), newest first within a status: one walk of the
+/// (status, created_at, id) index per status, starting at the cursor's, until the page is full. Text has
+/// no such order, and a computed rank could not use an index.
+async fn page_in_workflow_order(
+    pool: &DbPool,
+    filter: &LeadFilter,
+    sort: Sort,
+    after: Option<&Cursor>,
+    limit: i64,
+    plan: PagePlan,
+) -> DbResult<Vec<Lead>> {
+    let mut statuses = LeadStatus::ALL.to_vec();
+    if !sort.ascending {
+        statuses.reverse();
+    }
+    let resume = after.and_then(|cursor| {
+        let (status, created) = cursor.value.split_once('|')?;
+        let status = LeadStatus::parse(status)?;
+        Some((
+            status,
+            Cursor {
+                value: created.to_owned(),
+                id: cursor.id,
+            },
+        ))
+    });
+    if let Some((status, _)) = &resume {
+        statuses.retain(|s| statuses_from(sort, *status, *s));
+    }
+    let within = Sort {
+        key: SortKey::Created,
+        ascending: !sort.ascending,
+    };
+    let mut rows = Vec::new();
+    for status in statuses {
+        if filter.status.is_some_and(|wanted| wanted != status) {
+            continue;
+        }
+        let one_status = LeadFilter {
+            status: Some(status),
+            ..filter.clone()
+        };
+        let from = resume
+            .as_ref()
+            .filter(|(s, _)| *s == status)
+            .map(|(_, c)| c);
+        let left = limit - rows.len() as i64;
+        rows.extend(Box::pin(page(pool, &one_status, within, from, left, plan)).await?);
+        if rows.len() as i64 >= limit {
+            break;
+        }
+    }
+    Ok(rows)
+}
+
+/// Whether `status` comes at or after `from` in the workflow order `sort` walks.
+fn statuses_from(sort: Sort, from: LeadStatus, status: LeadStatus) -> bool {
+    let rank = |s: LeadStatus| LeadStatus::ALL.iter().position(|x| *x == s).unwrap_or(0);
+    if sort.ascending {
+        rank(status) >= rank(from)
+    } else {
+        rank(status) <= rank(from)
+    }
+}
+
+/// The ids of up to `limit` leads matching `filter`, in no particular order.
+async fn ids_up_to(pool: &DbPool, filter: &LeadFilter, limit: i64) -> DbResult<Vec<i64>> {
+    db_run_retrying!(pool, |conn| {
+        Ok(filtered!(filter)
+            .select(leads::id)
+            .limit(limit)
+            .load(conn)
+            .await?)
+    })
+}
+
+/// The ids of every lead matching `filter`, at most `cap` of them (`None` if there are more): what a bulk
+/// action on "all matching" changes.
+pub async fn matching_ids(
+    pool: &DbPool,
+    filter: &LeadFilter,
+    cap: i64,
+) -> DbResult<Option<Vec<i64>>> {
+    let ids = ids_up_to(pool, filter, cap + 1).await?;
+    Ok((ids.len() as i64 <= cap).then_some(ids))
+}
+
 /// Counts matches up to `cap` (a list page says "10000+" rather than counting a million rows per view).
 pub async fn count_up_to(pool: &DbPool, filter: &LeadFilter, cap: i64) -> DbResult<(i64, bool)> {
-    let ids: Vec<i64> = db_run_retrying!(pool, |conn| {
-        Ok::<_, super::DbError>(
-            filtered!(filter)
-                .select(leads::id)
-                .limit(cap + 1)
-                .load(conn)
-                .await?,
-        )
-    })?;
+    let ids = ids_up_to(pool, filter, cap + 1).await?;
     let more = ids.len() as i64 > cap;
     Ok((ids.len().min(cap as usize) as i64, more))
-}
-
-pub async fn count_by_status(pool: &DbPool) -> DbResult<Vec<(String, i64)>> {
-    db_run_retrying!(pool, |conn| {
-        Ok(leads::table
-            .group_by(leads::status)
-            .select((leads::status, diesel::dsl::count_star()))
-            .load(conn)
-            .await?)
-    })
-}
-
-/// New leads received before `before` (waiting too long for a first reply), oldest first, at most
-/// `limit`, and how many there are. Served by the (status, created_at, id) index.
-pub async fn waiting_for_reply(
-    pool: &DbPool,
-    before: NaiveDateTime,
-    limit: i64,
-) -> DbResult<(Vec<Lead>, i64)> {
-    db_run_retrying!(pool, |conn| {
-        let waiting = || {
-            leads::table
-                .filter(leads::status.eq(LeadStatus::New))
-                .filter(leads::created_at.lt(before))
-        };
-        let rows = waiting()
-            .order((leads::created_at.asc(), leads::id.asc()))
-            .limit(limit)
-            .select(Lead::as_select())
-            .load(conn)
-            .await?;
-        let count = waiting().count().get_result(conn).await?;
-        Ok((rows, count))
-    })
-}
-
-#[derive(QueryableByName, Debug)]
-pub struct DayCount {
-    #[diesel(sql_type = Text)]
-    pub day: String,
-    #[diesel(sql_type = BigInt)]
-    pub leads: i64,
-}
-
-/// Leads per calendar day (UTC) since `since`. `DATE()` and `CAST(… AS CHAR)` mean the same on both backends.
-pub async fn per_day_since(pool: &DbPool, since: NaiveDate) -> DbResult<Vec<DayCount>> {
-    const SQL: &str = "SELECT CAST(DATE(created_at) AS CHAR) AS day, COUNT(*) AS leads FROM leads \
-         WHERE created_at >= ? GROUP BY DATE(created_at) ORDER BY day";
-    db_run_retrying!(pool, |conn| {
-        Ok(diesel::sql_query(SQL)
-            .bind::<diesel::sql_types::Timestamp, _>(day_start(since))
-            .load(conn)
-            .await?)
-    })
 }

@@ -1,6 +1,6 @@
 //! Leads: the row type and the queries on it. Every function runs unchanged on SQLite and MySQL.
 
-use chrono::{NaiveDateTime, Utc};
+use chrono::{NaiveDate, NaiveDateTime, Utc};
 use diesel::prelude::*;
 use diesel_async::{AsyncConnection, RunQueryDsl};
 
@@ -24,12 +24,15 @@ pub struct Lead {
     pub consent: bool,
     pub consent_at: Option<NaiveDateTime>,
     pub status: LeadStatus,
-    pub notes: String,
     pub form_token: String,
     pub created_at: NaiveDateTime,
     pub updated_at: NaiveDateTime,
     pub version: i32,
     pub consent_withdrawn_at: Option<NaiveDateTime>,
+    /// The staff member working this lead (`staff_users.id`), if anyone is.
+    pub owner_id: Option<i64>,
+    /// When to get back to them.
+    pub follow_up_on: Option<NaiveDate>,
 }
 
 #[derive(Insertable)]
@@ -43,7 +46,6 @@ struct NewLead<'a> {
     consent: bool,
     consent_at: Option<NaiveDateTime>,
     status: LeadStatus,
-    notes: &'a str,
     form_token: &'a str,
     created_at: NaiveDateTime,
     updated_at: NaiveDateTime,
@@ -116,7 +118,6 @@ pub async fn insert(
         consent: lead.consent,
         consent_at: lead.consent.then_some(now),
         status: LeadStatus::New,
-        notes: "",
         form_token,
         created_at: now,
         updated_at: now,

@@ -146,3 +146,68 @@ pub(super) async fn state(pool: &DbPool) -> DbResult<MigrationState> {
         up_to_date,
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use diesel::sql_types::Text;
+    use diesel::{Connection, RunQueryDsl, SqliteConnection};
+    use diesel_migrations::MigrationHarness;
+
+    use super::SQLITE_MIGRATIONS;
+
+    #[derive(diesel::QueryableByName, Debug, PartialEq)]
+    struct Note {
+        #[diesel(sql_type = Text)]
+        author: String,
+        #[diesel(sql_type = Text)]
+        body: String,
+    }
+
+    #[test]
+    fn the_old_notes_box_becomes_the_first_entry_of_each_timeline() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("old.sqlite3");
+        let mut conn = SqliteConnection::establish(path.to_str().unwrap()).unwrap();
+        // The schema as it was before the timeline: every migration up to the notes box's last.
+        while !conn
+            .applied_migrations()
+            .unwrap()
+            .iter()
+            .any(|v| v.to_string().ends_with("000006"))
+        {
+            conn.run_next_migration(SQLITE_MIGRATIONS).unwrap();
+        }
+        diesel::sql_query(
+            "INSERT INTO leads (name, email, interest, notes, form_token, created_at, updated_at) VALUES
+             ('Ana', 'ana@example.com', 'beans', 'Called twice, wants decaf', 't1', '2026-01-01 09:00:00', '2026-01-02 10:00:00'),
+             ('Bo', 'bo@example.com', 'beans', '', 't2', '2026-01-01 09:00:00', '2026-01-01 09:00:00')",
+        )
+        .execute(&mut conn)
+        .unwrap();
+        conn.run_pending_migrations(SQLITE_MIGRATIONS).unwrap();
+        let notes: Vec<Note> = diesel::sql_query("SELECT author, body FROM lead_notes")
+            .load(&mut conn)
+            .unwrap();
+        assert_eq!(
+            notes,
+            [Note {
+                author: "the old notes box".into(),
+                body: "Called twice, wants decaf".into()
+            }],
+            "one note, for the lead that had one"
+        );
+        // And back: reverting puts every note into the box again.
+        while !conn.applied_migrations().unwrap()[0]
+            .to_string()
+            .ends_with("000006")
+        {
+            conn.revert_last_migration(SQLITE_MIGRATIONS).unwrap();
+        }
+        let boxes: Vec<Note> =
+            diesel::sql_query("SELECT name AS author, notes AS body FROM leads ORDER BY id")
+                .load(&mut conn)
+                .unwrap();
+        assert_eq!(boxes[0].body, "Called twice, wants decaf");
+        assert_eq!(boxes[1].body, "");
+    }
+}

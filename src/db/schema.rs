@@ -12,12 +12,13 @@ diesel::table! {
         consent -> Bool,
         consent_at -> Nullable<Timestamp>,
         status -> Text,
-        notes -> Text,
         form_token -> Text,
         created_at -> Timestamp,
         updated_at -> Timestamp,
         version -> Integer,
         consent_withdrawn_at -> Nullable<Timestamp>,
+        owner_id -> Nullable<BigInt>,
+        follow_up_on -> Nullable<Date>,
     }
 }
 
@@ -73,6 +74,16 @@ diesel::table! {
 }
 
 diesel::table! {
+    lead_notes (id) {
+        id -> BigInt,
+        lead_id -> BigInt,
+        author -> Text,
+        body -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
     news_signups (id) {
         id -> BigInt,
         email -> Text,
@@ -89,5 +100,6 @@ diesel::allow_tables_to_appear_in_same_query!(
     login_attempts,
     app_secrets,
     lead_events,
+    lead_notes,
     news_signups
 );

@@ -14,6 +14,8 @@ mod health;
 mod helpers;
 mod lead_data;
 mod lead_details;
+mod lead_list_work;
+mod lead_timeline;
 mod leads;
 mod pages;
 mod public_site;

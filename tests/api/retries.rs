@@ -1,6 +1,6 @@
 //! Work repeated after a lost connection: a retry must not turn into a duplicate or a false conflict.
 
-use ritual_roast::db::lead_changes::{self, EditOutcome, LeadEdit};
+use ritual_roast::db::lead_changes::{self, EditOutcome, LeadEdit, LeadWork};
 use ritual_roast::domain::LeadStatus;
 
 use crate::helpers::{spawn_app, valid_form};
@@ -10,8 +10,11 @@ async fn a_staff_save_repeated_after_its_reply_was_lost_is_saved_not_a_conflict(
     let app = spawn_app().await;
     let id = app.submit_lead(&valid_form()).await;
     let edit = LeadEdit {
-        status: LeadStatus::Contacted,
-        notes: "Called, wants a grinder.".into(),
+        work: LeadWork {
+            status: LeadStatus::Contacted,
+            owner_id: None,
+            follow_up_on: chrono::NaiveDate::from_ymd_opt(2030, 1, 15),
+        },
         expected_version: 1,
     };
     let first = lead_changes::edit(&app.db, id, &edit, "staff@example.com")
@@ -33,8 +36,11 @@ async fn a_staff_save_repeated_after_its_reply_was_lost_is_saved_not_a_conflict(
     );
     // Someone else's different save from the same old version is still a conflict.
     let theirs = LeadEdit {
-        status: LeadStatus::Lost,
-        notes: String::new(),
+        work: LeadWork {
+            status: LeadStatus::Lost,
+            owner_id: None,
+            follow_up_on: None,
+        },
         expected_version: 1,
     };
     assert_eq!(
