@@ -41,6 +41,7 @@ impl Application {
         })?;
         let port = listener.local_addr()?.port();
         start_metrics(&settings, &db)?;
+        index_older_leads(&db);
         let backend = db.backend_name();
         let state = web::Data::new(AppState {
             lead_limiter: RateLimiter::new(
@@ -74,6 +75,17 @@ impl Application {
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
         self.server.await
     }
+}
+
+/// Leads stored before the search index existed are indexed in the background: the app serves meanwhile,
+/// and a search finds them as soon as their batch is done.
+fn index_older_leads(db: &DbPool) {
+    let db = db.clone();
+    actix_web::rt::spawn(async move {
+        if let Err(error) = crate::db::lead_search::backfill(&db).await {
+            tracing::warn!(%error, "indexing older leads for search stopped; the next boot carries on");
+        }
+    });
 }
 
 /// The EMF writer and, when configured, the Prometheus listener (its own port: never the public one).

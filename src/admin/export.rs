@@ -8,7 +8,7 @@ use futures_util::stream;
 
 use super::guard::Staff;
 use super::list_params::ListQuery;
-use crate::db::lead_queries::{self, Cursor, LeadFilter, PagePlan, Sort, SortKey};
+use crate::db::lead_queries::{self, Cursor, LeadFilter, Sort, SortKey};
 use crate::db::leads::Lead;
 use crate::db::{DbPool, staff};
 use crate::domain::LeadField;
@@ -68,9 +68,7 @@ fn rows(
                 }
                 Step::After(after) => after,
             };
-            match lead_queries::page(&db, &filter, sort, after.as_ref(), BATCH, PagePlan::Walk)
-                .await
-            {
+            match lead_queries::page(&db, &filter, sort, after.as_ref(), BATCH).await {
                 Ok(batch) if batch.is_empty() => None,
                 Ok(batch) => {
                     let next = if (batch.len() as i64) < BATCH {

@@ -7,7 +7,7 @@ use super::guard::Staff;
 use super::layout::{AdminFrame, csrf_field};
 use super::list_params::{ListQuery, PageStart, query_string};
 use crate::db::lead_queries::{
-    self, Cursor, FollowUpFilter, LeadFilter, OwnerFilter, PagePlan, Sort, SortKey,
+    self, Cursor, FollowUpFilter, LeadFilter, OwnerFilter, Sort, SortKey,
 };
 use crate::db::leads::Lead;
 use crate::db::staff::{self, StaffUser};
@@ -28,19 +28,13 @@ pub async fn show(
     query: web::Query<ListQuery>,
 ) -> Result<HttpResponse, AppError> {
     let params = query.parse(staff.user.id, staff.today());
-    let plan = if params.filter.text.is_some() {
-        PagePlan::TopN
-    } else {
-        PagePlan::Walk
-    };
     // The page before a cursor is the walk backwards from it, turned round.
     let (walk, from) = match &params.start {
         PageStart::First => (params.sort, None),
         PageStart::After(cursor) => (params.sort, Some(cursor)),
         PageStart::Before(cursor) => (params.sort.reversed(), Some(cursor)),
     };
-    let mut rows =
-        lead_queries::page(&state.db, &params.filter, walk, from, PAGE_SIZE + 1, plan).await?;
+    let mut rows = lead_queries::page(&state.db, &params.filter, walk, from, PAGE_SIZE + 1).await?;
     let beyond = rows.len() as i64 > PAGE_SIZE;
     rows.truncate(PAGE_SIZE as usize);
     let backwards = matches!(params.start, PageStart::Before(_));

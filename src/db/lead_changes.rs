@@ -8,7 +8,9 @@ use diesel::prelude::*;
 use diesel_async::{AsyncConnection, RunQueryDsl};
 
 use super::lead_events::NewEvent;
-use super::schema::{lead_events, lead_notes, leads, staff_users};
+use super::schema::{
+    lead_events, lead_notes, lead_search_backlog, lead_search_terms, leads, staff_users,
+};
 use super::{DbError, DbPool, DbResult};
 use crate::domain::LeadStatus;
 use crate::{db_run, db_run_retrying};
@@ -241,7 +243,7 @@ pub async fn bulk(pool: &DbPool, ids: &[i64], change: BulkChange, actor: &str) -
     })
 }
 
-/// Deletes leads and their notes. Their history stays (who changed which status when, and a final
+/// Deletes leads, their notes and their search terms. Their history stays (who changed which status when, and a final
 /// "deleted" entry naming who deleted it) but holds none of the person's data: erasure means erasure.
 pub async fn delete(pool: &DbPool, ids: &[i64], actor: &str) -> DbResult<usize> {
     db_run!(pool, |conn| {
@@ -257,6 +259,16 @@ pub async fn delete(pool: &DbPool, ids: &[i64], actor: &str) -> DbResult<usize> 
             diesel::delete(lead_notes::table.filter(lead_notes::lead_id.eq_any(&existing)))
                 .execute(conn)
                 .await?;
+            diesel::delete(
+                lead_search_terms::table.filter(lead_search_terms::lead_id.eq_any(&existing)),
+            )
+            .execute(conn)
+            .await?;
+            diesel::delete(
+                lead_search_backlog::table.filter(lead_search_backlog::lead_id.eq_any(&existing)),
+            )
+            .execute(conn)
+            .await?;
             let events: Vec<NewEvent> = existing
                 .iter()
                 .map(|id| NewEvent::new(*id, actor, "deleted", "lead deleted".to_owned()))

@@ -6,8 +6,9 @@ use diesel_async::{AsyncConnection, RunQueryDsl};
 
 use super::lead_changes::{EditOutcome, now};
 use super::lead_events::NewEvent;
+use super::lead_search;
 use super::leads::Lead;
-use super::schema::{lead_events, leads};
+use super::schema::{lead_events, lead_search_terms, leads};
 use super::{DbError, DbPool, DbResult};
 use crate::db_run;
 use crate::domain::{LeadField, LeadSubmission};
@@ -90,6 +91,19 @@ pub async fn edit(
             ))
             .execute(conn)
             .await?;
+            diesel::delete(lead_search_terms::table.filter(lead_search_terms::lead_id.eq(id)))
+                .execute(conn)
+                .await?;
+            let index = lead_search::index_statement(
+                id,
+                details.name.as_str(),
+                email,
+                details.phone.as_str(),
+                details.message.as_str(),
+            );
+            if let Some(sql) = index {
+                diesel::sql_query(sql).execute(conn).await?;
+            }
             let mut detail = String::new();
             if !changed.is_empty() {
                 detail = format!("details edited: {}", changed.join(", "));

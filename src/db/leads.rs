@@ -5,6 +5,7 @@ use diesel::prelude::*;
 use diesel_async::{AsyncConnection, RunQueryDsl};
 
 use super::lead_events::NewEvent;
+use super::lead_search;
 use super::schema::{lead_events, leads};
 use super::{DbError, DbPool, DbResult, inserted};
 use crate::db_run_retrying;
@@ -137,6 +138,15 @@ pub async fn insert(
                 .await?;
             if !created {
                 return Ok(Stored::AlreadyStored(id));
+            }
+            if let Some(sql) = lead_search::index_statement(
+                id,
+                lead.name.as_str(),
+                row.email.as_str(),
+                lead.phone.as_str(),
+                lead.message.as_str(),
+            ) {
+                diesel::sql_query(sql).execute(conn).await?;
             }
             if let AddedBy::Staff(actor) = added_by {
                 diesel::insert_into(lead_events::table)

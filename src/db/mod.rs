@@ -15,6 +15,7 @@ pub mod lead_detail_changes;
 pub mod lead_events;
 pub mod lead_notes;
 pub mod lead_queries;
+pub mod lead_search;
 pub mod leads;
 pub mod login_attempts;
 mod migrations;

@@ -84,6 +84,19 @@ diesel::table! {
 }
 
 diesel::table! {
+    lead_search_backlog (lead_id) {
+        lead_id -> BigInt,
+    }
+}
+
+diesel::table! {
+    lead_search_terms (term, lead_id) {
+        term -> Text,
+        lead_id -> BigInt,
+    }
+}
+
+diesel::table! {
     news_signups (id) {
         id -> BigInt,
         email -> Text,
@@ -101,5 +114,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     app_secrets,
     lead_events,
     lead_notes,
+    lead_search_backlog,
+    lead_search_terms,
     news_signups
 );

@@ -4,6 +4,7 @@ pub mod form_body;
 pub mod lead;
 pub mod lead_field;
 pub mod lead_values;
+pub mod search_terms;
 pub mod working_days;
 
 pub use lead::{LeadFormValues, LeadSubmission};

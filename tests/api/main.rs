@@ -15,6 +15,7 @@ mod helpers;
 mod lead_data;
 mod lead_details;
 mod lead_list_work;
+mod lead_search;
 mod lead_timeline;
 mod leads;
 mod pages;

@@ -3,6 +3,7 @@ a 200-character unbroken value in a lead, the lead list keeps its status column,
 "select all" ticks every lead on the page. Screenshots of every page. Run through tests/browser/run.sh."""
 import json
 import os
+import sqlite3
 import subprocess
 import urllib.parse
 import urllib.request
@@ -29,7 +30,16 @@ def lead_id():
                                    "message": UNBROKEN}).encode()
     request = urllib.request.Request(BASE + "/leads", data=form, headers={"Accept": "application/json"})
     with urllib.request.urlopen(request) as answer:
-        return json.load(answer)["id"]
+        lead = json.load(answer)["id"]
+    # A note and an owner with a follow-up, so the timeline and the work form carry long values too.
+    db = sqlite3.connect(DB_FILE)
+    db.execute("INSERT INTO lead_notes (lead_id, author, body, created_at) VALUES (?, ?, ?, datetime('now'))",
+               (lead, STAFF, "Note " + UNBROKEN))
+    db.execute("UPDATE leads SET owner_id = (SELECT id FROM staff_users WHERE email = ?), "
+               "follow_up_on = date('now', '-1 day') WHERE id = ?", (STAFF, lead))
+    db.commit()
+    db.close()
+    return lead
 
 
 def signed_in(width, height):

@@ -1,0 +1,2 @@
+DROP TABLE lead_search_backlog;
+DROP TABLE lead_search_terms;
