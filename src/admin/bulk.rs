@@ -1,5 +1,6 @@
-//! `POST /admin/leads/bulk`: set the status of, or delete, the selected leads. Deleting asks for
-//! confirmation first (a page that re-posts with `confirm=yes`), so it works without JavaScript.
+//! `POST /admin/leads/bulk`: set the status of, or delete, the selected leads. Deleting is for admins
+//! and asks for confirmation first (a page that re-posts with `confirm=yes`), so it works without
+//! JavaScript.
 
 use actix_web::{HttpRequest, HttpResponse, web};
 use maud::html;
@@ -83,6 +84,7 @@ pub async fn apply(
     if form.action != "delete" {
         return Err(AppError::BadRequest("unknown bulk action".into()));
     }
+    staff.require_admin()?;
     if form.confirm != "yes" {
         let content = html! {
             h1 { "Delete " (form.ids.len()) " lead(s)?" }

@@ -1,5 +1,6 @@
 //! The staff area under `/admin`: every route sits behind the one guard in [`guard`]; pages are one file
-//! each; state-changing forms use [`guard::CsrfForm`].
+//! each; state-changing forms use [`guard::CsrfForm`]; admin-only routes are wrapped in
+//! [`roles::require_admin`] here and listed in [`ADMIN_ONLY`].
 
 mod account;
 mod bulk;
@@ -19,6 +20,7 @@ mod not_found;
 pub mod passwords;
 mod paths;
 mod pending_form;
+mod roles;
 pub mod session;
 pub mod setup;
 
@@ -46,10 +48,22 @@ pub const ROUTES: &[(&str, &str)] = &[
     ("POST", "/admin/account/password"),
 ];
 
+/// The routes only admins may use (all in [`ROUTES`]): staff-role members get a 403 page for them.
+/// Bulk delete is admin-only too, decided inside `POST /admin/leads/bulk` (its status change is not).
+pub const ADMIN_ONLY: &[(&str, &str)] = &[
+    ("GET", "/admin/leads/export.csv"),
+    ("GET", "/admin/leads/{id}/delete"),
+    ("POST", "/admin/leads/{id}/delete"),
+];
+
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.service(
         web::scope("/admin")
-            .wrap(ErrorHandlers::new().handler(StatusCode::NOT_FOUND, not_found::framed))
+            .wrap(
+                ErrorHandlers::new()
+                    .handler(StatusCode::NOT_FOUND, not_found::framed)
+                    .handler(StatusCode::FORBIDDEN, roles::framed),
+            )
             .wrap(from_fn(guard::require_staff))
             .default_service(web::to(not_found::unknown_path))
             .route("", web::get().to(dashboard::show))
@@ -64,17 +78,22 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             .route("/leads", web::get().to(leads_list::show))
             .route("/leads/new", web::get().to(lead_new::show))
             .route("/leads/new", web::post().to(lead_new::create))
-            .route("/leads/export.csv", web::get().to(export::csv))
+            .service(
+                web::resource("/leads/export.csv")
+                    .wrap(from_fn(roles::require_admin))
+                    .get(export::csv),
+            )
             .route("/leads/bulk", web::post().to(bulk::apply))
             .route("/leads/{id}", web::get().to(lead_page::show))
             .route("/leads/{id}/edit", web::post().to(lead_page::edit))
             .route("/leads/{id}/details", web::get().to(lead_details::show))
             .route("/leads/{id}/details", web::post().to(lead_details::save))
-            .route(
-                "/leads/{id}/delete",
-                web::get().to(lead_page::confirm_delete),
+            .service(
+                web::resource("/leads/{id}/delete")
+                    .wrap(from_fn(roles::require_admin))
+                    .get(lead_page::confirm_delete)
+                    .post(lead_page::delete),
             )
-            .route("/leads/{id}/delete", web::post().to(lead_page::delete))
             .route("/news", web::get().to(news::list)),
     );
 }

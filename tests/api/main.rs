@@ -7,6 +7,7 @@ mod admin_defects;
 mod admin_leads;
 mod admin_list;
 mod admin_sessions;
+mod admin_staff;
 mod assets;
 mod atomic_writes;
 mod hardening;
