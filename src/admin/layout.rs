@@ -98,6 +98,9 @@ fn frame_markup(
                     a href="/admin/leads" { "Leads" }
                     a href="/admin/leads/new" { "Add lead" }
                     a href="/admin/news" { "News signups" }
+                    @if staff.user.is_admin() {
+                        a href="/admin/staff" { "Staff" }
+                    }
                     a href="/admin/account/password" { "Password" }
                 }
                 form.inline method="post" action="/admin/logout" {

@@ -1,6 +1,6 @@
 //! The staff area under `/admin`: every route sits behind the one guard in [`guard`]; pages are one file
 //! each; state-changing forms use [`guard::CsrfForm`]; admin-only routes are wrapped in
-//! [`roles::require_admin`] here and listed in [`ADMIN_ONLY`].
+//! [`roles::require_admin`] here ([`is_admin_only`] says which).
 
 mod account;
 mod bulk;
@@ -23,6 +23,8 @@ mod pending_form;
 mod roles;
 pub mod session;
 pub mod setup;
+mod staff_changes;
+mod staff_list;
 
 use actix_web::http::StatusCode;
 use actix_web::middleware::{ErrorHandlers, from_fn};
@@ -46,15 +48,29 @@ pub const ROUTES: &[(&str, &str)] = &[
     ("GET", "/admin/account/password"),
     ("GET", "/admin/news"),
     ("POST", "/admin/account/password"),
+    ("GET", "/admin/staff"),
+    ("POST", "/admin/staff"),
+    ("GET", "/admin/staff/{id}"),
+    ("POST", "/admin/staff/{id}/role"),
+    ("POST", "/admin/staff/{id}/password"),
+    ("POST", "/admin/staff/{id}/access"),
 ];
 
-/// The routes only admins may use (all in [`ROUTES`]): staff-role members get a 403 page for them.
-/// Bulk delete is admin-only too, decided inside `POST /admin/leads/bulk` (its status change is not).
-pub const ADMIN_ONLY: &[(&str, &str)] = &[
+/// The routes only admins may use (all in [`ROUTES`]): everything under `/admin/staff`, and these.
+/// Staff-role members get a 403 page for them. Bulk delete is admin-only too, decided inside
+/// `POST /admin/leads/bulk` (its status change is not).
+pub const ADMIN_ONLY_LEAD_ROUTES: &[(&str, &str)] = &[
     ("GET", "/admin/leads/export.csv"),
     ("GET", "/admin/leads/{id}/delete"),
     ("POST", "/admin/leads/{id}/delete"),
 ];
+
+/// Whether a route of [`ROUTES`] is for admins only.
+pub fn is_admin_only(method: &str, path: &str) -> bool {
+    path == "/admin/staff"
+        || path.starts_with("/admin/staff/")
+        || ADMIN_ONLY_LEAD_ROUTES.contains(&(method, path))
+}
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.service(
@@ -94,6 +110,16 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
                     .get(lead_page::confirm_delete)
                     .post(lead_page::delete),
             )
-            .route("/news", web::get().to(news::list)),
+            .route("/news", web::get().to(news::list))
+            .service(
+                web::scope("/staff")
+                    .wrap(from_fn(roles::require_admin))
+                    .route("", web::get().to(staff_list::show))
+                    .route("", web::post().to(staff_list::add))
+                    .route("/{id}", web::get().to(staff_changes::show))
+                    .route("/{id}/role", web::post().to(staff_changes::role))
+                    .route("/{id}/password", web::post().to(staff_changes::password))
+                    .route("/{id}/access", web::post().to(staff_changes::access)),
+            ),
     );
 }

@@ -1,6 +1,6 @@
 //! Who may do what. Two roles: `staff` work the leads; `admin`s may also manage staff accounts, delete
-//! leads and export them. Admin-only routes are wrapped in [`require_admin`] in `admin/mod.rs` (and listed
-//! in `ADMIN_ONLY` there, which the tests walk); a handler with one admin-only branch (bulk delete) asks
+//! leads and export them. Admin-only routes are wrapped in [`require_admin`] in `admin/mod.rs` (and
+//! `is_admin_only` there says which, for the tests); a handler with one admin-only branch (bulk delete) asks
 //! [`Staff::require_admin`]. Either way the refusal is [`AppError::AdminOnly`], shown by [`framed`] as a
 //! 403 page inside the staff frame, telling them to ask an admin.
 

@@ -170,10 +170,7 @@ fn setup_form(token: &str, email: &str, name: &str, error: Option<&str>) -> Mark
                     input type="hidden" name="token" value=(token);
                     div.field { label for="email" { "Email" } input #email type="email" name="email" value=(email) required autocomplete="email"; }
                     div.field { label for="display_name" { "Your name" } input #display_name type="text" name="display_name" value=(name) required maxlength=(NAME_MAX); }
-                    div.field {
-                        label for="password" { "Password (at least " (passwords::MIN_LENGTH) " characters)" }
-                        input #password type="password" name="password" required minlength=(passwords::MIN_LENGTH) autocomplete="new-password";
-                    }
+                    (passwords::new_password_field("password", "Password"))
                     button.button.button--primary type="submit" { "Create account" }
                 }
             }

@@ -140,8 +140,8 @@ async fn change_by_email(pool: &DbPool, email: &str, change: AccountChange<'_>) 
     Ok(outcome == ChangeOutcome::Changed)
 }
 
-/// A change an admin makes to an account on the staff pages.
-#[derive(Clone, Copy, Debug)]
+/// A change an admin makes to an account on the staff pages. (No `Debug`: it may hold a password hash.)
+#[derive(Clone, Copy)]
 pub enum AccountChange<'a> {
     /// A new password hash; ends the account's sessions.
     Password(&'a str),
