@@ -101,7 +101,7 @@ fn frame_markup(
                     @if staff.user.is_admin() {
                         a href="/admin/staff" { "Staff" }
                     }
-                    a href="/admin/account/password" { "Password" }
+                    a href="/admin/account" { "Account" }
                 }
                 form.inline method="post" action="/admin/logout" {
                     (csrf_field(staff))

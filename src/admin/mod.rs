@@ -48,6 +48,8 @@ pub const ROUTES: &[(&str, &str)] = &[
     ("GET", "/admin/account/password"),
     ("GET", "/admin/news"),
     ("POST", "/admin/account/password"),
+    ("GET", "/admin/account"),
+    ("POST", "/admin/account"),
     ("GET", "/admin/staff"),
     ("POST", "/admin/staff"),
     ("GET", "/admin/staff/{id}"),
@@ -87,6 +89,8 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             .route("/login", web::get().to(login::show))
             .route("/login", web::post().to(login::submit))
             .route("/logout", web::post().to(login::logout))
+            .route("/account", web::get().to(account::profile))
+            .route("/account", web::post().to(account::save_profile))
             .route("/account/password", web::get().to(account::show))
             .route("/account/password", web::post().to(account::change))
             .route("/setup", web::get().to(setup::show))

@@ -2,6 +2,7 @@
 //! client. `RR_TEST_BACKEND=mysql` runs the same tests against MariaDB (see tests/support).
 
 mod admin_access;
+mod admin_account;
 mod admin_csrf;
 mod admin_defects;
 mod admin_leads;
