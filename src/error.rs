@@ -24,6 +24,9 @@ pub enum AppError {
     /// A staff form whose CSRF token does not match the session's.
     #[error("form token mismatch")]
     FormExpired,
+    /// A signed-in staff member without the admin role asked for an admin-only page or action.
+    #[error("admin role required")]
+    AdminOnly,
     #[error("unsupported media type")]
     UnsupportedMediaType,
     #[error("payload too large")]
@@ -79,6 +82,10 @@ impl AppError {
                 "That form has expired",
                 "This form has expired or did not come from the admin pages. Reload the page and try again.".into(),
             ),
+            AppError::AdminOnly => (
+                "Only an admin can do that",
+                "Your account has the staff role: it works with leads, but deleting or exporting them and managing staff accounts is for admins. Ask an admin to do it for you, or to make you an admin.".into(),
+            ),
             AppError::UnsupportedMediaType => (
                 "Unsupported form encoding",
                 "Send the form as application/x-www-form-urlencoded, as the page does.".into(),
@@ -131,7 +138,9 @@ impl ResponseError for AppError {
             AppError::NotFound => StatusCode::NOT_FOUND,
             AppError::BadRequest(_) => StatusCode::BAD_REQUEST,
             AppError::NotSignedIn => StatusCode::UNAUTHORIZED,
-            AppError::CrossSite | AppError::FormExpired => StatusCode::FORBIDDEN,
+            AppError::CrossSite | AppError::FormExpired | AppError::AdminOnly => {
+                StatusCode::FORBIDDEN
+            }
             AppError::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             AppError::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             AppError::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
@@ -201,6 +210,7 @@ mod tests {
             (AppError::NotSignedIn, 401),
             (AppError::CrossSite, 403),
             (AppError::FormExpired, 403),
+            (AppError::AdminOnly, 403),
             (AppError::UnsupportedMediaType, 415),
             (AppError::PayloadTooLarge, 413),
             (

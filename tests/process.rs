@@ -33,6 +33,17 @@ fn help_explains_every_subcommand() {
     for word in ["add", "reset-password", "disable", "enable", "list"] {
         assert!(staff.contains(word), "staff --help does not mention {word}");
     }
+    let add = Command::new(BIN)
+        .args(["staff", "add", "--help"])
+        .output()
+        .unwrap();
+    let add = String::from_utf8(add.stdout).unwrap();
+    for words in [
+        "--role",
+        "admin for the first account, staff for every later one",
+    ] {
+        assert!(add.contains(words), "staff add --help does not say {words}");
+    }
 }
 
 #[test]
@@ -171,7 +182,9 @@ fn the_first_run_prints_a_one_time_setup_link_that_creates_the_first_staff_accou
     server.terminate();
     let list = command(&dir).args(["staff", "list"]).output().unwrap();
     assert!(
-        String::from_utf8_lossy(&list.stdout).contains("owner@ritualroast.example\tOwner\tactive")
+        String::from_utf8_lossy(&list.stdout)
+            .contains("owner@ritualroast.example\tOwner\tactive\tadmin"),
+        "the first account is an admin"
     );
 }
 
@@ -208,6 +221,18 @@ fn staff_accounts_are_managed_from_the_command_line_without_passwords_in_argumen
         .output()
         .unwrap();
     assert!(String::from_utf8_lossy(&duplicate.stderr).contains("exists already"));
+    let add_as = |email: &str, role: Option<&str>| {
+        let mut add = command(&dir);
+        add.args(["staff", "add", "--email", email])
+            .env("RR_STAFF_PASSWORD", "a long enough password");
+        if let Some(role) = role {
+            add.args(["--role", role]);
+        }
+        add.output().unwrap()
+    };
+    assert!(add_as("ben@example.com", None).status.success());
+    assert!(add_as("cy@example.com", Some("admin")).status.success());
+    assert!(!add_as("dee@example.com", Some("owner")).status.success());
     let mut reset = command(&dir)
         .args(["staff", "reset-password", "--email", "ana@example.com"])
         .stdin(Stdio::piped())
@@ -251,7 +276,15 @@ fn staff_accounts_are_managed_from_the_command_line_without_passwords_in_argumen
             .success()
     );
     let list = command(&dir).args(["staff", "list"]).output().unwrap();
-    assert!(String::from_utf8_lossy(&list.stdout).contains("ana@example.com\tAna\tdisabled"));
+    let list = String::from_utf8_lossy(&list.stdout);
+    for line in [
+        "ana@example.com\tAna\tdisabled\tadmin",
+        "ben@example.com\tben\tactive\tstaff",
+        "cy@example.com\tcy\tactive\tadmin",
+    ] {
+        assert!(list.contains(line), "{line:?} in {list}");
+    }
+    assert!(!list.contains("dee@"));
     let missing = command(&dir)
         .args(["staff", "disable", "--email", "nobody@example.com"])
         .output()

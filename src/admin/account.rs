@@ -1,6 +1,7 @@
-//! `/admin/account/password`: a signed-in staff member changes their own password. The current password
-//! is asked again (a borrowed, unlocked screen is not enough), the new one must pass the strength check,
-//! and every session of the account ends, this one included.
+//! `/admin/account`: a signed-in staff member's own account (any role): their display name and the time
+//! zone pages show times in. `/admin/account/password`: they change their own password. The current
+//! password is asked again (a borrowed, unlocked screen is not enough), the new one must pass the
+//! strength check, and every session of the account ends, this one included.
 
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
@@ -9,13 +10,109 @@ use serde::Deserialize;
 
 use super::guard::{CsrfForm, Staff};
 use super::layout::{AdminFrame, csrf_field};
-use super::passwords::{self, MIN_LENGTH};
+use super::passwords;
 use super::session::redirect_with_flash;
 use crate::db::staff;
+use crate::domain::TimeZone;
+use crate::domain::staff::{NAME_MAX, display_name};
 use crate::error::AppError;
 use crate::state::AppState;
+use crate::views::local_time;
 
 const TITLE: &str = "Change your password";
+const ACCOUNT_TITLE: &str = "Your account";
+
+#[derive(Deserialize)]
+pub struct ProfileForm {
+    #[serde(default)]
+    display_name: String,
+    #[serde(default)]
+    time_zone: String,
+}
+
+pub async fn profile(frame: AdminFrame, staff: Staff) -> HttpResponse {
+    let user = &staff.user;
+    let form = ProfileForm {
+        display_name: user.display_name.clone(),
+        time_zone: user.time_zone.name().to_owned(),
+    };
+    frame
+        .page(ACCOUNT_TITLE)
+        .render(profile_page(&staff, &form, None))
+}
+
+pub async fn save_profile(
+    frame: AdminFrame,
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    staff: Staff,
+    form: CsrfForm<ProfileForm>,
+) -> Result<HttpResponse, AppError> {
+    let form = form.0;
+    let (name, zone) = (
+        display_name(&form.display_name),
+        TimeZone::parse(&form.time_zone),
+    );
+    let (Some(name), Some(zone)) = (name, zone) else {
+        let problem = if zone.is_none() {
+            "Choose a time zone from the list.".to_owned()
+        } else {
+            format!("Enter your name as colleagues know it (at most {NAME_MAX} characters).")
+        };
+        return Ok(frame
+            .page(ACCOUNT_TITLE)
+            .status(StatusCode::UNPROCESSABLE_ENTITY)
+            .render(profile_page(&staff, &form, Some(&problem))));
+    };
+    staff::set_profile(&state.db, staff.user.id, &name, zone).await?;
+    let message = format!("Saved. Times are shown in {} now.", zone.name());
+    Ok(redirect_with_flash(
+        &state,
+        &req,
+        "/admin/account",
+        &message,
+    ))
+}
+
+fn profile_page(staff: &Staff, form: &ProfileForm, problem: Option<&str>) -> Markup {
+    let user = &staff.user;
+    let now = staff::now();
+    html! {
+        h1 { (ACCOUNT_TITLE) }
+        dl.lead-details {
+            dt { "Email (you sign in with it)" } dd.wrap-anywhere { (user.email) }
+            dt { "Role" } dd { (user.role.label()) }
+            dt { "Account added" } dd { (local_time::minute(user.created_at, user.time_zone)) }
+            dt { "Your time now" } dd { (local_time::minute(now, user.time_zone)) }
+        }
+        section.login-card {
+            h2 { "Name and time zone" }
+            @if let Some(problem) = problem {
+                div.notice.notice--error role="alert" data-testid="account-error" { (problem) }
+            }
+            form method="post" action="/admin/account" data-testid="account-form" {
+                (csrf_field(staff))
+                div.field {
+                    label for="display_name" { "Your name (shown to colleagues and in lead histories)" }
+                    input #display_name type="text" name="display_name" value=(form.display_name) required maxlength=(NAME_MAX) autocomplete="name";
+                }
+                div.field {
+                    label for="time_zone" { "Time zone (pages show times in it)" }
+                    select #time_zone name="time_zone" {
+                        @for zone in TimeZone::ALL {
+                            option value=(zone.name()) selected[zone.name() == form.time_zone] {
+                                (zone.name()) " (" (zone.abbreviation(now)) ")"
+                            }
+                        }
+                    }
+                }
+                button.button.button--primary type="submit" { "Save" }
+            }
+        }
+        h2 { "Password" }
+        p { a href="/admin/account/password" data-testid="change-password" { "Change your password" } }
+    }
+}
 
 #[derive(Deserialize)]
 pub struct PasswordChange {
@@ -82,6 +179,7 @@ pub async fn change(
 
 fn form(staff: &Staff, error: Option<&str>) -> Markup {
     html! {
+        p { a href="/admin/account" { "← Your account" } }
         section.login-card {
             h1 { (TITLE) }
             @if let Some(error) = error {
@@ -93,14 +191,8 @@ fn form(staff: &Staff, error: Option<&str>) -> Markup {
                     label for="current" { "Current password" }
                     input #current type="password" name="current" required autocomplete="current-password";
                 }
-                div.field {
-                    label for="new" { "New password (at least " (MIN_LENGTH) " characters; a few unrelated words work well)" }
-                    input #new type="password" name="new" required minlength=(MIN_LENGTH) autocomplete="new-password";
-                }
-                div.field {
-                    label for="confirm" { "New password again" }
-                    input #confirm type="password" name="confirm" required minlength=(MIN_LENGTH) autocomplete="new-password";
-                }
+                (passwords::new_password_field("new", "New password"))
+                (passwords::new_password_field("confirm", "New password again"))
                 button.button.button--primary type="submit" { "Change password" }
             }
         }

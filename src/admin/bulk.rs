@@ -1,6 +1,6 @@
 //! `POST /admin/leads/bulk`: set the status or the owner of, or delete, the ticked leads or every lead
-//! matching the list's filters (`scope=matching`). Deleting asks for confirmation first (a page that
-//! re-posts with `confirm=yes`), so it works without JavaScript.
+//! matching the list's filters (`scope=matching`). Deleting is for admins and asks for confirmation first
+//! (a page that re-posts with `confirm=yes`), so it works without JavaScript.
 
 use actix_web::{HttpRequest, HttpResponse, web};
 use maud::html;
@@ -117,6 +117,7 @@ pub async fn apply(
     if form.action != "delete" {
         return Err(AppError::BadRequest("unknown bulk action".into()));
     }
+    staff.require_admin()?;
     if form.confirm != "yes" {
         let content = html! {
             h1 { "Delete " (form.ids.len()) " lead(s)?" }

@@ -14,6 +14,7 @@ use crate::domain::LeadStatus;
 use crate::domain::working_days::one_working_day_before;
 use crate::error::AppError;
 use crate::state::AppState;
+use crate::views::local_time;
 
 /// Overdue leads listed by name on the dashboard; the rest are a link away.
 const WAITING_SHOWN: i64 = 10;
@@ -69,7 +70,7 @@ pub async fn show(
                     @for lead in &waiting {
                         li {
                             a href={ "/admin/leads/" (lead.id) } { (lead.name) }
-                            " · " (lead.interest.label()) " · received " (lead.created_at.format("%Y-%m-%d %H:%M UTC"))
+                            " · " (lead.interest.label()) " · received " (local_time::minute(lead.created_at, staff.user.time_zone))
                         }
                     }
                 }

@@ -1,7 +1,8 @@
 //! `GET /admin/leads/export.csv`: the current filter as CSV, streamed in keyset batches so memory stays
 //! constant however many leads match. Every cell is quoted, so `;`-delimited spreadsheets (Excel in many
 //! locales, LibreOffice) split it as well as `,`-delimited ones; cells that a spreadsheet would run as a
-//! formula are defused; a UTF-8 byte-order mark makes Excel read `Zoë` as UTF-8.
+//! formula are defused; a UTF-8 byte-order mark makes Excel read `Zoë` as UTF-8. Times are UTC (ISO 8601
+//! with `Z`, and the column names say so), whatever the exporting staff member's time zone.
 
 use actix_web::{HttpResponse, ResponseError, web};
 use futures_util::stream;
@@ -121,10 +122,10 @@ fn write_row(out: &mut String, lead: &Lead, owners: &Owners) {
 /// The header row: the byte-order mark, then the same columns as [`write_row`].
 fn header() -> String {
     let mut out = String::from("\u{FEFF}");
-    let columns = ["id", "received_at"]
+    let columns = ["id", "received_at_utc"]
         .into_iter()
         .chain(LeadField::ALL.map(LeadField::key))
-        .chain(["status", "consent_at", "owner", "follow_up_on"]);
+        .chain(["status", "consent_at_utc", "owner", "follow_up_on"]);
     for (i, column) in columns.enumerate() {
         if i > 0 {
             out.push(',');
@@ -201,7 +202,7 @@ mod tests {
     #[test]
     fn the_file_starts_with_a_byte_order_mark_and_a_quoted_header() {
         let header = super::header();
-        assert!(header.starts_with("\u{FEFF}\"id\",\"received_at\""));
+        assert!(header.starts_with("\u{FEFF}\"id\",\"received_at_utc\""));
         assert!(header.ends_with("\"follow_up_on\"\r\n"));
     }
 

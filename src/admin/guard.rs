@@ -40,7 +40,7 @@ pub struct Staff {
 impl Staff {
     /// The date where the staff member is: what "due today" and "overdue" are measured against.
     pub fn today(&self) -> chrono::NaiveDate {
-        Utc::now().date_naive()
+        self.user.time_zone.to_local(Utc::now().naive_utc()).date()
     }
 }
 

@@ -98,7 +98,10 @@ fn frame_markup(
                     a href="/admin/leads" { "Leads" }
                     a href="/admin/leads/new" { "Add lead" }
                     a href="/admin/news" { "News signups" }
-                    a href="/admin/account/password" { "Password" }
+                    @if staff.user.is_admin() {
+                        a href="/admin/staff" { "Staff" }
+                    }
+                    a href="/admin/account" { "Account" }
                 }
                 form.inline method="post" action="/admin/logout" {
                     (csrf_field(staff))

@@ -19,6 +19,7 @@ use crate::domain::{FieldErrors, LeadField, LeadFormValues};
 use crate::error::AppError;
 use crate::state::AppState;
 use crate::views::lead_form::LeadFormView;
+use crate::views::local_time;
 
 const TITLE: &str = "Edit details";
 
@@ -115,6 +116,13 @@ fn form(
     html! {
         p { a href={ "/admin/leads/" (lead.id) } { "← Back to the lead" } }
         h1 { (TITLE) ": " (lead.name) }
+        p data-testid="received" {
+            "Received " (local_time::minute(lead.created_at, staff.user.time_zone))
+            @if let Some(at) = lead.consent_withdrawn_at {
+                "; consent withdrawn " (local_time::minute(at, staff.user.time_zone))
+            }
+            "."
+        }
         p { "Correct what they told us. Untick consent to record that they withdrew it; the time is kept." }
         @if let Some(problem) = problem {
             div.notice.notice--error role="alert" data-testid="edit-error" { (problem) }

@@ -19,10 +19,11 @@ use crate::db::lead_events;
 use crate::db::lead_notes::{self, NOTE_MAX_CHARS};
 use crate::db::leads::{self, EarlierLead, Lead};
 use crate::db::staff::{self, StaffUser};
-use crate::domain::{LeadField, LeadStatus};
+use crate::domain::{LeadField, LeadStatus, TimeZone};
 use crate::error::AppError;
 use crate::state::AppState;
 use crate::views::contact_links::{mailto_href, tel_href};
+use crate::views::local_time;
 
 #[derive(Deserialize)]
 pub struct WorkForm {
@@ -203,7 +204,7 @@ pub(super) async fn page_with(
     let notes = lead_notes::of_lead(&state.db, lead.id).await?;
     let earlier = leads::earlier_from_same_contact(&state.db, &lead, EARLIER_SHOWN).await?;
     let users = staff::list_users(&state.db).await?;
-    let timeline = lead_timeline::render(&lead, &notes, &history, &users);
+    let timeline = lead_timeline::render(&lead, &notes, &history, &users, staff.user.time_zone);
     Ok(frame
         .page(&lead.name)
         .status(status)
@@ -271,6 +272,7 @@ fn detail(
     let owners = users
         .iter()
         .filter(|u| !u.disabled || lead.owner_id == Some(u.id));
+    let tz = staff.user.time_zone;
     html! {
         p { a href="/admin/leads" { "← All leads" } }
         h1 data-testid="lead-name" { (lead.name) }
@@ -279,15 +281,15 @@ fn detail(
                 "Same email or phone as earlier enquiries: "
                 @for (i, other) in earlier.iter().enumerate() {
                     @if i > 0 { ", " }
-                    a href={ "/admin/leads/" (other.id) } { (other.name) " (" (other.created_at.format("%Y-%m-%d")) ")" }
+                    a href={ "/admin/leads/" (other.id) } { (other.name) " (" (local_time::date(other.created_at, tz)) ")" }
                 }
             }
         }
         dl.lead-details {
             @for field in LeadField::ALL.into_iter().filter(|f| *f != LeadField::Name) {
-                dt { (field.staff_label()) } dd.message[field == LeadField::Message] { (field_value(lead, field)) }
+                dt { (field.staff_label()) } dd.message[field == LeadField::Message] { (field_value(lead, field, tz)) }
             }
-            dt { "Received" } dd { (lead.created_at.format("%Y-%m-%d %H:%M UTC")) }
+            dt { "Received" } dd { (local_time::minute(lead.created_at, tz)) }
         }
         p { a href={ "/admin/leads/" (lead.id) "/details" } data-testid="edit-details" { "Edit details or consent…" } }
         section.edit-lead {
@@ -319,7 +321,9 @@ fn detail(
                     input #follow_up_on type="date" name="follow_up_on" value=(follow_up);
                 }
                 button.button.button--primary type="submit" { "Save" }
-                " " a href={ "/admin/leads/" (lead.id) "/delete" } data-testid="delete-link" { "Delete…" }
+                @if staff.user.is_admin() {
+                    " " a href={ "/admin/leads/" (lead.id) "/delete" } data-testid="delete-link" { "Delete…" }
+                }
             }
         }
         section.add-note {
@@ -344,7 +348,7 @@ fn detail(
 
 /// How each field reads on the lead page: addresses and numbers as links, choices by their label, empty
 /// values as a dash.
-fn field_value(lead: &Lead, field: LeadField) -> Markup {
+fn field_value(lead: &Lead, field: LeadField, tz: TimeZone) -> Markup {
     let dash = |value: &str| html! { @if value.is_empty() { "—" } @else { (value) } };
     match field {
         LeadField::Name => html! { (lead.name) },
@@ -356,8 +360,8 @@ fn field_value(lead: &Lead, field: LeadField) -> Markup {
         LeadField::Interest => html! { (lead.interest.label()) },
         LeadField::Message => dash(&lead.message),
         LeadField::Consent => html! {
-            @if let Some(at) = lead.consent_at.filter(|_| lead.consent) { "yes, given " (at.format("%Y-%m-%d %H:%M UTC")) }
-            @else if let Some(at) = lead.consent_withdrawn_at { "no: withdrawn " (at.format("%Y-%m-%d %H:%M UTC")) }
+            @if let Some(at) = lead.consent_at.filter(|_| lead.consent) { "yes, given " (local_time::minute(at, tz)) }
+            @else if let Some(at) = lead.consent_withdrawn_at { "no: withdrawn " (local_time::minute(at, tz)) }
             @else { "no" }
         },
     }

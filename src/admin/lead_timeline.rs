@@ -8,6 +8,8 @@ use crate::db::lead_events::LeadEvent;
 use crate::db::lead_notes::LeadNote;
 use crate::db::leads::Lead;
 use crate::db::staff::StaffUser;
+use crate::domain::TimeZone;
+use crate::views::local_time;
 
 enum Entry<'a> {
     Note(&'a LeadNote),
@@ -36,6 +38,7 @@ pub(super) fn render(
     notes: &[LeadNote],
     history: &[LeadEvent],
     staff: &[StaffUser],
+    tz: TimeZone,
 ) -> Markup {
     let mut entries: Vec<Entry> = notes
         .iter()
@@ -48,18 +51,18 @@ pub(super) fn render(
             @for entry in &entries {
                 @match entry {
                     Entry::Note(note) => li.timeline__note {
-                        p.timeline__meta { time { (note.created_at.format("%Y-%m-%d %H:%M")) } " · " strong { (known_as(staff, &note.author)) } " wrote" }
+                        p.timeline__meta { (local_time::minute(note.created_at, tz)) " · " strong { (known_as(staff, &note.author)) } " wrote" }
                         p.timeline__body { (note.body) }
                     },
                     Entry::Event(event) => li.timeline__event {
                         p.timeline__meta {
-                            time { (event.created_at.format("%Y-%m-%d %H:%M")) } " · " (known_as(staff, &event.actor)) " · "
+                            (local_time::minute(event.created_at, tz)) " · " (known_as(staff, &event.actor)) " · "
                             (event.action) ": " (event.detail)
                         }
                     },
                 }
             }
-            li.timeline__event { p.timeline__meta { time { (lead.created_at.format("%Y-%m-%d %H:%M")) } " · received through the website form" } }
+            li.timeline__event { p.timeline__meta { (local_time::minute(lead.created_at, tz)) " · received through the website form" } }
         }
     }
 }

@@ -11,9 +11,10 @@ use crate::db::lead_queries::{
 };
 use crate::db::leads::Lead;
 use crate::db::staff::{self, StaffUser};
-use crate::domain::{Interest, LeadStatus};
+use crate::domain::{Interest, LeadStatus, TimeZone};
 use crate::error::AppError;
 use crate::state::AppState;
+use crate::views::local_time;
 
 const PAGE_SIZE: i64 = 50;
 /// Beyond this the page says "10000+" instead of counting every match on every view.
@@ -101,15 +102,17 @@ pub async fn show(
                 }
             }
             ". "
-            a href={ "/admin/leads/export.csv?" (every_match) } data-testid="export" { "Export these as CSV" }
+            @if staff.user.is_admin() {
+                a href={ "/admin/leads/export.csv?" (every_match) } data-testid="export" { "Export these as CSV" }
+            }
         }
         form method="post" action="/admin/leads/bulk" {
             (csrf_field(&staff))
             input type="hidden" name="return_to" value=(here);
             input type="hidden" name="matching" value=(every_match);
-            (table(&rows, &params.filter, params.sort, &owners))
+            (table(&rows, &params.filter, params.sort, &owners, staff.user.time_zone))
             @if !rows.is_empty() {
-                (bulk_actions(total, more, &owners))
+                (bulk_actions(total, more, &owners, staff.user.is_admin()))
             }
         }
         nav.pagination aria-label="Pages" {
@@ -129,7 +132,7 @@ pub async fn show(
 
 /// What to do (status, owner, delete) and to which leads: the ticked ones, or every match when there are
 /// more than one page's worth (and few enough to change in one go).
-fn bulk_actions(total: i64, more: bool, owners: &[StaffUser]) -> Markup {
+fn bulk_actions(total: i64, more: bool, owners: &[StaffUser], can_delete: bool) -> Markup {
     html! {
         div.bulk-actions {
             @if total > PAGE_SIZE && !more && total <= MAX_MATCHING {
@@ -153,7 +156,7 @@ fn bulk_actions(total: i64, more: bool, owners: &[StaffUser]) -> Markup {
                     }
                     option value="owner:none" { "Leave unassigned" }
                 }
-                option value="delete" { "Delete…" }
+                @if can_delete { option value="delete" { "Delete…" } }
             }
             button.button type="submit" { "Apply" }
         }
@@ -212,7 +215,13 @@ fn filter_form(filter: &LeadFilter, sort: Sort) -> Markup {
     }
 }
 
-fn table(rows: &[Lead], filter: &LeadFilter, sort: Sort, owners: &[StaffUser]) -> Markup {
+fn table(
+    rows: &[Lead],
+    filter: &LeadFilter,
+    sort: Sort,
+    owners: &[StaffUser],
+    tz: TimeZone,
+) -> Markup {
     let owner_name = |lead: &Lead| {
         lead.owner_id
             .and_then(|id| owners.iter().find(|o| o.id == id))
@@ -242,7 +251,7 @@ fn table(rows: &[Lead], filter: &LeadFilter, sort: Sort, owners: &[StaffUser]) -
                         tr data-testid="lead-row" {
                             // One shared label element for the group ("Select"), then the lead's name.
                             td { input type="checkbox" name="ids" value=(lead.id) aria-labelledby={ "select-label lead-name-" (lead.id) }; }
-                            td.col-optional { (lead.created_at.format("%Y-%m-%d %H:%M")) }
+                            td.col-optional { (local_time::minute(lead.created_at, tz)) }
                             td { a id={ "lead-name-" (lead.id) } href={ "/admin/leads/" (lead.id) } { (lead.name) } }
                             td.col-optional { (lead.email) }
                             td.col-optional { (lead.interest.label()) }

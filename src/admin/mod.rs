@@ -1,5 +1,6 @@
 //! The staff area under `/admin`: every route sits behind the one guard in [`guard`]; pages are one file
-//! each; state-changing forms use [`guard::CsrfForm`].
+//! each; state-changing forms use [`guard::CsrfForm`]; admin-only routes are wrapped in
+//! [`roles::require_admin`] here ([`is_admin_only`] says which).
 
 mod account;
 mod bulk;
@@ -21,8 +22,11 @@ mod not_found;
 pub mod passwords;
 mod paths;
 mod pending_form;
+mod roles;
 pub mod session;
 pub mod setup;
+mod staff_changes;
+mod staff_list;
 
 use actix_web::http::StatusCode;
 use actix_web::middleware::{ErrorHandlers, from_fn};
@@ -47,12 +51,40 @@ pub const ROUTES: &[(&str, &str)] = &[
     ("GET", "/admin/account/password"),
     ("GET", "/admin/news"),
     ("POST", "/admin/account/password"),
+    ("GET", "/admin/account"),
+    ("POST", "/admin/account"),
+    ("GET", "/admin/staff"),
+    ("POST", "/admin/staff"),
+    ("GET", "/admin/staff/{id}"),
+    ("POST", "/admin/staff/{id}/role"),
+    ("POST", "/admin/staff/{id}/password"),
+    ("POST", "/admin/staff/{id}/access"),
 ];
+
+/// The routes only admins may use (all in [`ROUTES`]): everything under `/admin/staff`, and these.
+/// Staff-role members get a 403 page for them. Bulk delete is admin-only too, decided inside
+/// `POST /admin/leads/bulk` (its status change is not).
+pub const ADMIN_ONLY_LEAD_ROUTES: &[(&str, &str)] = &[
+    ("GET", "/admin/leads/export.csv"),
+    ("GET", "/admin/leads/{id}/delete"),
+    ("POST", "/admin/leads/{id}/delete"),
+];
+
+/// Whether a route of [`ROUTES`] is for admins only.
+pub fn is_admin_only(method: &str, path: &str) -> bool {
+    path == "/admin/staff"
+        || path.starts_with("/admin/staff/")
+        || ADMIN_ONLY_LEAD_ROUTES.contains(&(method, path))
+}
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.service(
         web::scope("/admin")
-            .wrap(ErrorHandlers::new().handler(StatusCode::NOT_FOUND, not_found::framed))
+            .wrap(
+                ErrorHandlers::new()
+                    .handler(StatusCode::NOT_FOUND, not_found::framed)
+                    .handler(StatusCode::FORBIDDEN, roles::framed),
+            )
             .wrap(from_fn(guard::require_staff))
             .default_service(web::to(not_found::unknown_path))
             .route("", web::get().to(dashboard::show))
@@ -60,6 +92,8 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             .route("/login", web::get().to(login::show))
             .route("/login", web::post().to(login::submit))
             .route("/logout", web::post().to(login::logout))
+            .route("/account", web::get().to(account::profile))
+            .route("/account", web::post().to(account::save_profile))
             .route("/account/password", web::get().to(account::show))
             .route("/account/password", web::post().to(account::change))
             .route("/setup", web::get().to(setup::show))
@@ -67,18 +101,33 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             .route("/leads", web::get().to(leads_list::show))
             .route("/leads/new", web::get().to(lead_new::show))
             .route("/leads/new", web::post().to(lead_new::create))
-            .route("/leads/export.csv", web::get().to(export::csv))
+            .service(
+                web::resource("/leads/export.csv")
+                    .wrap(from_fn(roles::require_admin))
+                    .get(export::csv),
+            )
             .route("/leads/bulk", web::post().to(bulk::apply))
             .route("/leads/{id}", web::get().to(lead_page::show))
             .route("/leads/{id}/edit", web::post().to(lead_page::edit))
             .route("/leads/{id}/notes", web::post().to(lead_note_new::add))
             .route("/leads/{id}/details", web::get().to(lead_details::show))
             .route("/leads/{id}/details", web::post().to(lead_details::save))
-            .route(
-                "/leads/{id}/delete",
-                web::get().to(lead_page::confirm_delete),
+            .service(
+                web::resource("/leads/{id}/delete")
+                    .wrap(from_fn(roles::require_admin))
+                    .get(lead_page::confirm_delete)
+                    .post(lead_page::delete),
             )
-            .route("/leads/{id}/delete", web::post().to(lead_page::delete))
-            .route("/news", web::get().to(news::list)),
+            .route("/news", web::get().to(news::list))
+            .service(
+                web::scope("/staff")
+                    .wrap(from_fn(roles::require_admin))
+                    .route("", web::get().to(staff_list::show))
+                    .route("", web::post().to(staff_list::add))
+                    .route("/{id}", web::get().to(staff_changes::show))
+                    .route("/{id}/role", web::post().to(staff_changes::role))
+                    .route("/{id}/password", web::post().to(staff_changes::password))
+                    .route("/{id}/access", web::post().to(staff_changes::access)),
+            ),
     );
 }

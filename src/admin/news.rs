@@ -3,14 +3,20 @@
 use actix_web::{HttpResponse, web};
 use maud::html;
 
+use super::guard::Staff;
 use super::layout::AdminFrame;
 use crate::db::news_signups;
 use crate::error::AppError;
 use crate::state::AppState;
+use crate::views::local_time;
 
 const SHOWN: i64 = 500;
 
-pub async fn list(frame: AdminFrame, state: web::Data<AppState>) -> Result<HttpResponse, AppError> {
+pub async fn list(
+    frame: AdminFrame,
+    state: web::Data<AppState>,
+    staff: Staff,
+) -> Result<HttpResponse, AppError> {
     let (signups, total) = news_signups::newest(&state.db, SHOWN).await?;
     Ok(frame.page("News signups").render(html! {
         h1 { "News signups" }
@@ -28,7 +34,7 @@ pub async fn list(frame: AdminFrame, state: web::Data<AppState>) -> Result<HttpR
                         @for signup in &signups {
                             tr {
                                 td.wrap-anywhere { (signup.email) }
-                                td { (signup.consent_at.format("%Y-%m-%d %H:%M UTC")) }
+                                td { (local_time::minute(signup.consent_at, staff.user.time_zone)) }
                             }
                         }
                     }

@@ -1,9 +1,11 @@
 //! What a new staff password must look like: length, variety, no sequences or repeats, not a common
-//! password. Hashing and checking passwords is the app state's bounded pool (`state/password_checks.rs`);
+//! password; and the one input every form asks for it with ([`new_password_field`]). Hashing and checking passwords is the app state's bounded pool (`state/password_checks.rs`);
 //! [`hash`] and [`verify`] are re-exported here for the CLI and the tests.
 
 use std::collections::HashSet;
 use std::sync::LazyLock;
+
+use maud::{Markup, html};
 
 pub use crate::state::password_checks::{hash, verify};
 
@@ -42,6 +44,16 @@ pub fn check_policy(password: &str) -> Result<(), String> {
         );
     }
     Ok(())
+}
+
+/// A labelled input for a new password (`name` is also its id), with the length rule in the label.
+pub fn new_password_field(name: &str, label: &str) -> Markup {
+    html! {
+        div.field {
+            label for=(name) { (label) " (at least " (MIN_LENGTH) " characters; a few unrelated words work well)" }
+            input id=(name) type="password" name=(name) required minlength=(MIN_LENGTH) autocomplete="new-password";
+        }
+    }
 }
 
 static COMMON: LazyLock<HashSet<&'static str>> =

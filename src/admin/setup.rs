@@ -14,6 +14,8 @@ use super::session::redirect_with_flash;
 use super::session::{random_token, token_hash};
 use crate::config::AdminSettings;
 use crate::db::{DbPool, app_secrets, staff};
+use crate::domain::StaffRole;
+use crate::domain::staff::{NAME_MAX, display_name, staff_email};
 use crate::error::AppError;
 use crate::state::AppState;
 
@@ -112,27 +114,32 @@ pub async fn submit(
     if !token_is_valid(&state, &form.token).await? {
         return Ok(invalid_link(&frame, StatusCode::NOT_FOUND));
     }
-    let email = form.email.trim().to_lowercase();
-    let name = form.display_name.trim().to_owned();
-    let problem = if !email.contains('@') || email.len() > 254 {
+    let (email, name) = (staff_email(&form.email), display_name(&form.display_name));
+    let problem = if email.is_none() {
         Some("Enter the email address you will sign in with.".to_owned())
-    } else if name.is_empty() || name.chars().count() > 120 {
+    } else if name.is_none() {
         Some("Enter your name as colleagues know it.".to_owned())
     } else {
         passwords::check_policy(&form.password).err()
     };
-    if let Some(problem) = problem {
+    let (Some(email), Some(name), None) = (email, name, &problem) else {
         return Ok(frame
             .page(SETUP_TITLE)
             .status(StatusCode::UNPROCESSABLE_ENTITY)
-            .render(setup_form(&form.token, &email, &name, Some(&problem))));
-    }
+            .render(setup_form(
+                &form.token,
+                form.email.trim(),
+                form.display_name.trim(),
+                problem.as_deref(),
+            )));
+    };
     // Consuming the token first makes a double submit create one account, not two.
     if !app_secrets::take_secret(&state.db, SETUP_SECRET, &token_hash(&form.token)).await? {
         return Ok(invalid_link(&frame, StatusCode::NOT_FOUND));
     }
     let hash = state.password_checks.hash(form.password).await?;
-    if !staff::create_user(&state.db, &email, &name, &hash).await? {
+    // The first account is an admin: someone has to be able to manage the others.
+    if !staff::create_user(&state.db, &email, &name, &hash, StaffRole::Admin).await? {
         // An operator ran `staff add` with this address meanwhile: that account and its password stand.
         return Ok(invalid_link(&frame, StatusCode::CONFLICT));
     }
@@ -162,11 +169,8 @@ fn setup_form(token: &str, email: &str, name: &str, error: Option<&str>) -> Mark
                 form method="post" action="/admin/setup" {
                     input type="hidden" name="token" value=(token);
                     div.field { label for="email" { "Email" } input #email type="email" name="email" value=(email) required autocomplete="email"; }
-                    div.field { label for="display_name" { "Your name" } input #display_name type="text" name="display_name" value=(name) required maxlength="120"; }
-                    div.field {
-                        label for="password" { "Password (at least " (passwords::MIN_LENGTH) " characters)" }
-                        input #password type="password" name="password" required minlength=(passwords::MIN_LENGTH) autocomplete="new-password";
-                    }
+                    div.field { label for="display_name" { "Your name" } input #display_name type="text" name="display_name" value=(name) required maxlength=(NAME_MAX); }
+                    (passwords::new_password_field("password", "Password"))
                     button.button.button--primary type="submit" { "Create account" }
                 }
             }

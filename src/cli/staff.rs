@@ -6,10 +6,13 @@ use std::io::{BufRead, IsTerminal, Write};
 
 use anyhow::{Context, bail};
 use clap::Subcommand;
+use clap::builder::PossibleValuesParser;
 
 use crate::admin::passwords;
 use crate::config::Settings;
 use crate::db::{DbPool, staff};
+use crate::domain::StaffRole;
+use crate::domain::staff::{NAME_MAX, display_name, staff_email};
 
 #[derive(Debug, Subcommand)]
 pub enum StaffCommand {
@@ -20,6 +23,10 @@ pub enum StaffCommand {
         /// The name shown in the dashboard and the audit log.
         #[arg(long)]
         name: Option<String>,
+        /// `admin` (may also manage staff, delete and export leads) or `staff`. Default: admin for the
+        /// first account, staff for every later one.
+        #[arg(long, value_parser = PossibleValuesParser::new(StaffRole::ALL.map(StaffRole::as_str)))]
+        role: Option<String>,
     },
     /// Set a new password (signs the account out everywhere).
     ResetPassword {
@@ -36,24 +43,35 @@ pub enum StaffCommand {
         #[arg(long)]
         email: String,
     },
-    /// List accounts.
+    /// List accounts (email, name, active or disabled, role).
     List,
 }
 
 pub async fn run(command: StaffCommand, settings: &Settings) -> anyhow::Result<()> {
     let db = DbPool::connect_and_migrate(&settings.database).await?;
     match command {
-        StaffCommand::Add { email, name } => {
+        StaffCommand::Add { email, name, role } => {
             let email = normalise(&email)?;
             let name =
                 name.unwrap_or_else(|| email.split('@').next().unwrap_or_default().to_owned());
+            let Some(name) = display_name(&name) else {
+                bail!("the name must be 1 to {NAME_MAX} characters");
+            };
+            let role = match role.as_deref().and_then(StaffRole::parse) {
+                Some(role) => role,
+                None if staff::count_users(&db).await? == 0 => StaffRole::Admin,
+                None => StaffRole::Staff,
+            };
             let hash = passwords::hash(read_password()?).await?;
-            if !staff::create_user(&db, &email, name.trim(), &hash).await? {
+            if !staff::create_user(&db, &email, &name, &hash, role).await? {
                 bail!(
                     "an account for {email} exists already; use `staff reset-password --email {email}`"
                 );
             }
-            println!("created staff account {email}; sign in at /admin/login");
+            println!(
+                "created staff account {email} ({}); sign in at /admin/login",
+                role.as_str()
+            );
         }
         StaffCommand::ResetPassword { email } => {
             let email = normalise(&email)?;
@@ -68,7 +86,8 @@ pub async fn run(command: StaffCommand, settings: &Settings) -> anyhow::Result<(
         StaffCommand::List => {
             for user in staff::list_users(&db).await? {
                 let state = if user.disabled { "disabled" } else { "active" };
-                println!("{}\t{}\t{state}", user.email, user.display_name);
+                let role = user.role.as_str();
+                println!("{}\t{}\t{state}\t{role}", user.email, user.display_name);
             }
         }
     }
@@ -92,11 +111,7 @@ async fn toggle(db: &DbPool, email: &str, disabled: bool) -> anyhow::Result<()> 
 }
 
 fn normalise(email: &str) -> anyhow::Result<String> {
-    let email = email.trim().to_lowercase();
-    if !email.contains('@') || email.len() > 254 {
-        bail!("`{email}` is not an email address");
-    }
-    Ok(email)
+    staff_email(email).ok_or_else(|| anyhow::anyhow!("`{}` is not an email address", email.trim()))
 }
 
 fn read_password() -> anyhow::Result<String> {

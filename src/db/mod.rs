@@ -9,6 +9,8 @@ pub mod busy;
 pub mod credentials;
 mod event_clock;
 pub mod lead_changes;
+// `text_column!` (how a typed value is stored as text) is defined there and used by `staff_columns` too.
+#[macro_use]
 mod lead_columns;
 pub mod lead_counts;
 pub mod lead_detail_changes;
@@ -24,6 +26,7 @@ pub mod news_signups;
 pub mod schema;
 mod sqlite;
 pub mod staff;
+mod staff_columns;
 pub mod staff_sessions;
 
 use std::time::{Duration, Instant};

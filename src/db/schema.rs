@@ -31,6 +31,8 @@ diesel::table! {
         disabled -> Bool,
         created_at -> Timestamp,
         updated_at -> Timestamp,
+        role -> Text,
+        time_zone -> Text,
     }
 }
 

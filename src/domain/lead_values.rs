@@ -126,7 +126,8 @@ fn missing(field: LeadField) -> String {
     field.missing_message().unwrap_or_default().to_owned()
 }
 
-/// An enum stored and posted as a stable lowercase word: `ALL` in order, `as_str`, `parse`.
+/// An enum stored and posted as a stable word: `ALL` in order, `as_str`, `parse`. Also used for the
+/// staff's role and time zone (`staff.rs`, `time_zone.rs`); stored through `db::lead_columns`' `text_column!`.
 macro_rules! wire_enum {
     ($(#[$doc:meta])* $name:ident { $($variant:ident => $wire:literal),+ $(,)? }) => {
         $(#[$doc])*
@@ -155,6 +156,7 @@ macro_rules! wire_enum {
         }
     };
 }
+pub(crate) use wire_enum;
 
 wire_enum!(
     /// What the visitor is interested in. The wire values are stable (stored, filtered on, posted by forms).

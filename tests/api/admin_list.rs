@@ -197,7 +197,7 @@ async fn the_csv_export_streams_the_filtered_leads_with_formulas_defused() {
     let body = response.text().await.unwrap();
     let lines: Vec<&str> = body.lines().collect();
     assert_eq!(lines.len(), 2, "header plus the one matching lead: {body}");
-    assert!(lines[0].starts_with("\u{FEFF}\"id\",\"received_at\",\"name\",\"email\""));
+    assert!(lines[0].starts_with("\u{FEFF}\"id\",\"received_at_utc\",\"name\",\"email\""));
     assert!(lines[1].contains("\"'=HYPERLINK"));
 }
 

@@ -2,10 +2,12 @@
 //! database when `RR_TEST_BACKEND=mysql`), and a client that does not follow redirects.
 
 use std::collections::HashMap;
+use std::sync::Arc;
 
 use reqwest::redirect::Policy;
 use ritual_roast::config::Settings;
 use ritual_roast::db::DbPool;
+use ritual_roast::domain::StaffRole;
 use ritual_roast::startup::Application;
 
 pub struct TestApp {
@@ -13,7 +15,7 @@ pub struct TestApp {
     pub database_url: String,
     pub client: reqwest::Client,
     pub db: DbPool,
-    _dir: tempfile::TempDir,
+    _dir: Arc<tempfile::TempDir>,
 }
 
 pub async fn spawn_app() -> TestApp {
@@ -62,19 +64,22 @@ async fn spawn_with_env(
     let address = format!("http://127.0.0.1:{}", app.port());
     actix_web::rt::spawn(app.run_until_stopped());
     let db = DbPool::connect(&settings.database).await.unwrap();
-    let client = reqwest::Client::builder()
-        .redirect(Policy::none())
-        .cookie_store(true)
-        .build()
-        .unwrap();
     let database_url = env["DATABASE_URL"].clone();
     TestApp {
         address,
         database_url,
-        client,
+        client: new_client(),
         db,
-        _dir: dir,
+        _dir: Arc::new(dir),
     }
+}
+
+fn new_client() -> reqwest::Client {
+    reqwest::Client::builder()
+        .redirect(Policy::none())
+        .cookie_store(true)
+        .build()
+        .unwrap()
 }
 
 async fn test_database_url(dir: &tempfile::TempDir) -> String {
@@ -188,15 +193,32 @@ impl TestApp {
         self.address.clone()
     }
 
+    /// Creates an admin account (every test before roles existed acted as one).
     pub async fn create_staff(&self, email: &str, password: &str) {
+        self.create_staff_with_role(email, password, StaffRole::Admin)
+            .await;
+    }
+
+    pub async fn create_staff_with_role(&self, email: &str, password: &str, role: StaffRole) {
         let hash = ritual_roast::admin::passwords::hash(password.to_owned())
             .await
             .unwrap();
         assert!(
-            ritual_roast::db::staff::create_user(&self.db, email, "Test Barista", &hash)
+            ritual_roast::db::staff::create_user(&self.db, email, "Test Barista", &hash, role)
                 .await
                 .unwrap()
         );
+    }
+
+    /// Another browser on the same app (its own cookies), as a second staff member at their own desk.
+    pub fn another_browser(&self) -> TestApp {
+        TestApp {
+            address: self.address.clone(),
+            database_url: self.database_url.clone(),
+            client: new_client(),
+            db: self.db.clone(),
+            _dir: self._dir.clone(),
+        }
     }
 
     pub async fn login(&self, email: &str, password: &str) -> reqwest::Response {

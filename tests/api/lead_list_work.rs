@@ -57,6 +57,7 @@ async fn the_list_filters_mine_unassigned_and_follow_ups_due_or_overdue() {
             "roaster@ritualroast.example",
             "Rosa Roaster",
             &hash,
+            ritual_roast::domain::StaffRole::Staff,
         )
         .await
         .unwrap();

@@ -2,11 +2,13 @@
 //! client. `RR_TEST_BACKEND=mysql` runs the same tests against MariaDB (see tests/support).
 
 mod admin_access;
+mod admin_account;
 mod admin_csrf;
 mod admin_defects;
 mod admin_leads;
 mod admin_list;
 mod admin_sessions;
+mod admin_staff;
 mod assets;
 mod atomic_writes;
 mod hardening;

@@ -55,6 +55,7 @@ def signed_in(width, height):
 def pages(lead):
     return [("/admin", "dashboard"), ("/admin/leads", "leads"), (f"/admin/leads/{lead}", "lead"),
             ("/admin/leads/new", "add-lead"), (f"/admin/leads/{lead}/details", "lead-details"), ("/admin/news", "news"), ("/admin/account/password", "password"),
+            ("/admin/staff", "staff"), ("/admin/account", "account"),
             ("/admin/no-such-page", "not-found")]
 
 
