@@ -151,7 +151,7 @@ fn page(users: &[StaffUser], staff: &Staff, form: &NewMember, problem: Option<&s
                 (csrf_field(staff))
                 div.field {
                     label for="email" { "Email (they sign in with it)" }
-                    input #email type="email" name="email" value=(form.email) required autocomplete="off";
+                    input #email type="email" name="email" value=(form.email) required;
                 }
                 div.field {
                     label for="display_name" { "Name" }
