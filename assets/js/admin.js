@@ -18,3 +18,14 @@
     });
   });
 })();
+
+(function () {
+  // Keyboard shortcuts: a link marked data-shortcut="j" is followed on "j" (unless typing in a field).
+  document.addEventListener("keydown", function (event) {
+    if (event.ctrlKey || event.metaKey || event.altKey || event.defaultPrevented) return;
+    var target = event.target;
+    if (target && (target.isContentEditable || /^(INPUT|TEXTAREA|SELECT)$/.test(target.tagName))) return;
+    var link = document.querySelector("a[data-shortcut=\"" + event.key + "\"]");
+    if (link) { event.preventDefault(); link.click(); }
+  });
+})();

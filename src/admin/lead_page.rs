@@ -204,11 +204,11 @@ pub(super) async fn page_with(
     let notes = lead_notes::of_lead(&state.db, lead.id).await?;
     let earlier = leads::earlier_from_same_contact(&state.db, &lead, EARLIER_SHOWN).await?;
     let users = staff::list_users(&state.db).await?;
+    let neighbours = leads::neighbours(&state.db, &lead).await?;
     let timeline = lead_timeline::render(&lead, &notes, &history, &users, staff.user.time_zone);
-    Ok(frame
-        .page(&lead.name)
-        .status(status)
-        .render(detail(&lead, &earlier, staff, &users, &draft, timeline)))
+    Ok(frame.page(&lead.name).status(status).render(detail(
+        &lead, &earlier, staff, &users, &draft, timeline, neighbours,
+    )))
 }
 
 pub async fn confirm_delete(
@@ -259,6 +259,7 @@ fn detail(
     users: &[StaffUser],
     draft: &Draft,
     timeline: Markup,
+    (newer, older): (Option<i64>, Option<i64>),
 ) -> Markup {
     let status = draft.status.unwrap_or(lead.status);
     let owner = draft
@@ -274,7 +275,12 @@ fn detail(
         .filter(|u| !u.disabled || lead.owner_id == Some(u.id));
     let tz = staff.user.time_zone;
     html! {
-        p { a href="/admin/leads" { "← All leads" } }
+        nav.lead-nav aria-label="Leads" {
+            a href="/admin/leads" { "← All leads" }
+            // j / k move through the leads when admin.js runs (the list's order: newest first).
+            @if let Some(id) = newer { a href={ "/admin/leads/" (id) } rel="prev" data-shortcut="k" { "‹ Newer" } }
+            @if let Some(id) = older { a href={ "/admin/leads/" (id) } rel="next" data-shortcut="j" { "Older ›" } }
+        }
         h1 data-testid="lead-name" { (lead.name) }
         @if !earlier.is_empty() {
             div.notice data-testid="duplicates" {

@@ -216,3 +216,28 @@ pub async fn earlier_from_same_contact(
             .await?)
     })
 }
+
+/// The leads either side of `lead` in the list's default order (newest first): `(newer, older)`. Two
+/// seeks on the (created_at, id) index.
+pub async fn neighbours(pool: &DbPool, lead: &Lead) -> DbResult<(Option<i64>, Option<i64>)> {
+    let (at, id) = (lead.created_at, lead.id);
+    db_run_retrying!(pool, |conn| {
+        let newer = leads::table
+            .filter(leads::created_at.ge(at))
+            .filter(leads::created_at.gt(at).or(leads::id.gt(id)))
+            .order((leads::created_at.asc(), leads::id.asc()))
+            .select(leads::id)
+            .first(conn)
+            .await
+            .optional()?;
+        let older = leads::table
+            .filter(leads::created_at.le(at))
+            .filter(leads::created_at.lt(at).or(leads::id.lt(id)))
+            .order((leads::created_at.desc(), leads::id.desc()))
+            .select(leads::id)
+            .first(conn)
+            .await
+            .optional()?;
+        Ok((newer, older))
+    })
+}

@@ -221,3 +221,30 @@ async fn deleting_a_lead_deletes_its_notes_too() {
         .unwrap();
     assert!(left.is_empty(), "a deleted lead's notes are gone: {left:?}");
 }
+
+#[actix_web::test]
+async fn a_lead_page_links_to_the_next_older_and_newer_lead_with_keyboard_shortcuts() {
+    let app = spawn_app().await;
+    app.signed_in().await;
+    let first = app.submit_lead(&valid_form()).await;
+    let middle = app.submit_lead(&valid_form()).await;
+    let last = app.submit_lead(&valid_form()).await;
+    let page = lead_page(&app, middle).await;
+    assert!(
+        page.contains(&format!(
+            r#"href="/admin/leads/{last}" rel="prev" data-shortcut="k""#
+        )),
+        "the newer lead, k"
+    );
+    assert!(
+        page.contains(&format!(
+            r#"href="/admin/leads/{first}" rel="next" data-shortcut="j""#
+        )),
+        "the older lead, j (the list's order: newest first)"
+    );
+    let newest = lead_page(&app, last).await;
+    assert!(
+        !newest.contains(r#"rel="prev""#),
+        "nothing newer than the newest"
+    );
+}

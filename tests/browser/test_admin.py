@@ -100,3 +100,23 @@ def test_select_all_ticks_every_lead_on_the_page(lead_id):
         assert boxes and all(box.is_selected() for box in boxes)
     finally:
         d.quit()
+
+
+def test_j_opens_the_next_older_lead_and_typing_in_a_field_does_not(lead_id):
+    form = urllib.parse.urlencode({"name": "Newest Lead", "email": "newest@example.com", "interest": "beans"}).encode()
+    request = urllib.request.Request(BASE + "/leads", data=form, headers={"Accept": "application/json"})
+    with urllib.request.urlopen(request) as answer:
+        newest = json.load(answer)["id"]
+    d = signed_in(1366, 900)
+    try:
+        d.get(f"{BASE}/admin/leads/{newest}")
+        d.find_element(By.ID, "body").send_keys("just typing j here")
+        assert d.current_url.endswith(f"/admin/leads/{newest}"), "a j typed in the note stays in the note"
+        d.find_element(By.TAG_NAME, "h1").click()
+        d.switch_to.active_element.send_keys("j")
+        WebDriverWait(d, 5).until(lambda d: not d.current_url.endswith(f"/admin/leads/{newest}"))
+        assert "/admin/leads/" in d.current_url
+        d.switch_to.active_element.send_keys("k")
+        WebDriverWait(d, 5).until(lambda d: d.current_url.endswith(f"/admin/leads/{newest}"))
+    finally:
+        d.quit()
