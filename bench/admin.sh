@@ -86,7 +86,7 @@ measure() { # label, env...
   echo "  search index for $leads older leads built at boot in about ${waited} s (backlog left: $(backlog_left))"
   local cookie
   cookie=$(curl -s -o /dev/null -D - -H "Origin: http://127.0.0.1:$p" --data 'email=bench%40example.com&password=benchmark+password' \
-    "http://127.0.0.1:$p/admin/login" | awk -F'[ ;]' 'tolower($1)=="set-cookie:" {print $2}')
+    "http://127.0.0.1:$p/admin/login" | awk -F'[ ;]' 'tolower($1)=="set-cookie:" {printf "%s%s", sep, $2; sep="; "}')
   echo "== $label ($leads leads)"
   # Pages served from an index, under load (4 connections). wrk's default 2 s timeout would hide slow
   # answers from the percentiles, hence --timeout.
@@ -101,6 +101,7 @@ measure() { # label, env...
     printf '  %-36s p50 %-9s p99 %-9s %s req/s\n' "$path" "$(awk '$1=="50%" {print $2}' <<<"$out")" \
       "$(awk '$1=="99%" {print $2}' <<<"$out")" "$(awk '/Requests\/sec/ {print $2}' <<<"$out")"
   done
+  echo "  RSS before export: $(awk '/VmRSS/ {print $2}' /proc/$app/status) kB"
   # Twice: the first export may be the first pass that reads rows in sort order (cold database cache).
   local start end rows run
   for run in first second; do

@@ -41,7 +41,9 @@ impl Application {
         })?;
         let port = listener.local_addr()?.port();
         start_metrics(&settings, &db)?;
-        index_older_leads(&db);
+        if crate::db::lead_search::backlog_waiting(&db).await? {
+            index_older_leads(&db);
+        }
         let backend = db.backend_name();
         let state = web::Data::new(AppState {
             lead_limiter: RateLimiter::new(
@@ -78,7 +80,8 @@ impl Application {
 }
 
 /// Leads stored before the search index existed are indexed in the background: the app serves meanwhile,
-/// and a search finds them as soon as their batch is done.
+/// and a search finds them as soon as their batch is done. (Started only when some wait: a task dropped
+/// mid-query at shutdown is a panic in diesel-async's SQLite wrapper on a single-threaded runtime.)
 fn index_older_leads(db: &DbPool) {
     let db = db.clone();
     actix_web::rt::spawn(async move {

@@ -15,6 +15,18 @@ use crate::domain::search_terms::{self, index_terms, prefix_range};
 /// A search term whose prefix range holds more leads than this does not drive the query: the list is
 /// walked in its order instead, checking each lead for the terms (common words match early).
 const DRIVER_MAX_LEADS: i64 = 5000;
+/// Whether any lead waits to be indexed (checked before starting [`backfill`] at all).
+pub async fn backlog_waiting(pool: &DbPool) -> DbResult<bool> {
+    db_run_retrying!(pool, |conn| {
+        let first: Option<i64> = lead_search_backlog::table
+            .select(lead_search_backlog::lead_id)
+            .first(conn)
+            .await
+            .optional()?;
+        Ok(first.is_some())
+    })
+}
+
 /// Leads indexed per transaction when catching up at boot.
 const BACKFILL_BATCH: i64 = 500;
 
@@ -157,10 +169,10 @@ pub async fn backfill(pool: &DbPool) -> DbResult<u64> {
             }
             Err(other) => return Err(other),
         };
-        if done == 0 {
+        indexed += done;
+        if done < BACKFILL_BATCH as u64 {
             break;
         }
-        indexed += done;
         if indexed % 50_000 < BACKFILL_BATCH as u64 {
             tracing::info!(indexed, "indexing older leads for search");
         }
