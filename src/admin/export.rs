@@ -9,7 +9,9 @@ use futures_util::stream;
 
 use super::guard::Staff;
 use super::list_params::ListQuery;
-use crate::db::lead_queries::{self, Cursor, LeadFilter, Sort, SortKey};
+use std::fmt::Write;
+
+use crate::db::lead_queries::{self, LeadFilter};
 use crate::db::leads::Lead;
 use crate::db::{DbPool, staff};
 use crate::domain::LeadField;
@@ -41,7 +43,8 @@ pub async fn csv(
 
 enum Step {
     Header,
-    After(Option<Cursor>),
+    /// The next batch: leads below this id (all, at first).
+    Below(Option<i64>),
     Done,
 }
 
@@ -53,10 +56,6 @@ fn rows(
     filter: LeadFilter,
     owners: Owners,
 ) -> impl futures_util::Stream<Item = Result<web::Bytes, actix_web::Error>> {
-    let sort = Sort {
-        key: SortKey::Created,
-        ascending: false,
-    };
     stream::unfold(Step::Header, move |step| {
         let db = db.clone();
         let filter = filter.clone();
@@ -65,17 +64,17 @@ fn rows(
             let after = match step {
                 Step::Done => return None,
                 Step::Header => {
-                    return Some((Ok(web::Bytes::from(header())), Step::After(None)));
+                    return Some((Ok(web::Bytes::from(header())), Step::Below(None)));
                 }
-                Step::After(after) => after,
+                Step::Below(before) => before,
             };
-            match lead_queries::page(&db, &filter, sort, after.as_ref(), BATCH).await {
+            match lead_queries::export_batch(&db, &filter, after, BATCH).await {
                 Ok(batch) if batch.is_empty() => None,
                 Ok(batch) => {
                     let next = if (batch.len() as i64) < BATCH {
                         Step::Done
                     } else {
-                        Step::After(batch.last().map(|last| Cursor::after(sort, last)))
+                        Step::Below(batch.last().map(|last| last.id))
                     };
                     let mut chunk = String::with_capacity(batch.len() * 160);
                     for lead in &batch {
@@ -98,25 +97,43 @@ fn rows(
     })
 }
 
+/// One lead's line, written straight into the batch's buffer (no per-cell allocations: at a million rows
+/// they were a third of the export's time).
 fn write_row(out: &mut String, lead: &Lead, owners: &Owners) {
-    let id = lead.id.to_string();
-    let received_at = timestamp(lead.created_at);
-    let consent_at = lead.consent_at.map(timestamp).unwrap_or_default();
-    let mut cells: Vec<&str> = vec![&id, &received_at];
-    cells.extend(LeadField::ALL.into_iter().map(|field| lead.text(field)));
+    push_quoted(out, |out| write!(out, "{}", lead.id));
+    out.push(',');
+    push_quoted(out, |out| push_timestamp(out, lead.created_at));
+    for field in LeadField::ALL {
+        out.push(',');
+        push_cell(out, lead.text(field));
+    }
+    out.push(',');
+    push_cell(out, lead.status.as_str());
+    out.push(',');
+    push_quoted(out, |out| match lead.consent_at {
+        Some(at) => push_timestamp(out, at),
+        None => Ok(()),
+    });
+    out.push(',');
     let owner = lead
         .owner_id
         .and_then(|id| owners.iter().find(|(known, _)| *known == id))
         .map_or("", |(_, name)| name.as_str());
-    let follow_up = lead.follow_up_on.map(|d| d.to_string()).unwrap_or_default();
-    cells.extend([lead.status.as_str(), &consent_at, owner, &follow_up]);
-    for (i, cell) in cells.iter().enumerate() {
-        if i > 0 {
-            out.push(',');
-        }
-        push_cell(out, cell);
-    }
+    push_cell(out, owner);
+    out.push(',');
+    push_quoted(out, |out| match lead.follow_up_on {
+        Some(day) => write!(out, "{day}"),
+        None => Ok(()),
+    });
     out.push_str("\r\n");
+}
+
+/// A cell of our own making (an id, a time, a date: digits and `-:TZ`, nothing to defuse or escape),
+/// written in place.
+fn push_quoted(out: &mut String, write: impl FnOnce(&mut String) -> std::fmt::Result) {
+    out.push('"');
+    let _ = write(out);
+    out.push('"');
 }
 
 /// The header row: the byte-order mark, then the same columns as [`write_row`].
@@ -136,8 +153,19 @@ fn header() -> String {
     out
 }
 
-fn timestamp(at: chrono::NaiveDateTime) -> String {
-    at.format("%Y-%m-%dT%H:%M:%SZ").to_string()
+/// `2026-12-04T14:05:09Z`, from the parts (chrono's `format` parses its pattern on every call).
+fn push_timestamp(out: &mut String, at: chrono::NaiveDateTime) -> std::fmt::Result {
+    use chrono::{Datelike, Timelike};
+    write!(
+        out,
+        "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}Z",
+        at.year(),
+        at.month(),
+        at.day(),
+        at.hour(),
+        at.minute(),
+        at.second()
+    )
 }
 
 /// RFC 4180 quoting of every cell. A cell whose first visible character would start a formula (`= + - @`,
@@ -149,11 +177,11 @@ fn push_cell(out: &mut String, value: &str) {
     if matches!(first, Some('=' | '+' | '-' | '@' | '\t' | '\r')) {
         out.push(if is_phone_number(value) { ' ' } else { '\'' });
     }
-    for c in value.chars() {
-        if c == '"' {
-            out.push('"');
+    for (i, part) in value.split('"').enumerate() {
+        if i > 0 {
+            out.push_str("\"\"");
         }
-        out.push(c);
+        out.push_str(part);
     }
     out.push('"');
 }

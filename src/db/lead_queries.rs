@@ -7,102 +7,13 @@ use diesel::prelude::*;
 use diesel::sql_types::Text;
 use diesel_async::RunQueryDsl;
 
+pub use super::lead_filters::{Cursor, FollowUpFilter, LeadFilter, OwnerFilter, Sort, SortKey};
 use super::lead_search::{self, SearchTerm};
 use super::leads::Lead;
 use super::schema::{lead_search_terms, leads};
 use super::{DbPool, DbResult};
 use crate::db_run_retrying;
-use crate::domain::{Interest, LeadStatus};
-
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct LeadFilter {
-    pub text: Option<String>,
-    pub status: Option<LeadStatus>,
-    pub interest: Option<Interest>,
-    pub consent: Option<bool>,
-    pub from: Option<NaiveDate>,
-    pub to: Option<NaiveDate>,
-    pub owner: Option<OwnerFilter>,
-    pub follow_up: Option<FollowUpFilter>,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum OwnerFilter {
-    /// The viewer's own leads (their staff id).
-    Mine(i64),
-    Unassigned,
-}
-
-/// Follow-ups against the viewer's today.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum FollowUpFilter {
-    /// Due today or earlier.
-    Due(NaiveDate),
-    /// Due before today.
-    Overdue(NaiveDate),
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub enum SortKey {
-    #[default]
-    Created,
-    Name,
-    Email,
-    Status,
-}
-
-impl SortKey {
-    pub const ALL: [SortKey; 4] = [
-        SortKey::Created,
-        SortKey::Name,
-        SortKey::Email,
-        SortKey::Status,
-    ];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            SortKey::Created => "created",
-            SortKey::Name => "name",
-            SortKey::Email => "email",
-            SortKey::Status => "status",
-        }
-    }
-
-    pub fn parse(value: &str) -> Option<SortKey> {
-        SortKey::ALL.into_iter().find(|k| k.as_str() == value)
-    }
-
-    fn value_of(self, lead: &Lead) -> String {
-        match self {
-            // Full precision: a cursor rounded below the stored value would count its own row as past it.
-            SortKey::Created => lead.created_at.format("%Y-%m-%d %H:%M:%S%.f").to_string(),
-            SortKey::Name => lead.name.to_string(),
-            SortKey::Email => lead.email.to_string(),
-            // Workflow order, then newest first within a status (see `page`).
-            SortKey::Status => format!(
-                "{}|{}",
-                lead.status.as_str(),
-                SortKey::Created.value_of(lead)
-            ),
-        }
-    }
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub struct Sort {
-    pub key: SortKey,
-    pub ascending: bool,
-}
-
-impl Sort {
-    /// The same order backwards: walking it from a page's first row finds the page before.
-    pub fn reversed(self) -> Sort {
-        Sort {
-            ascending: !self.ascending,
-            ..self
-        }
-    }
-}
+use crate::domain::LeadStatus;
 
 /// How a page is found.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -113,22 +24,6 @@ enum PagePlan {
     /// Collect the matches and keep the best `limit` rows. Right when a rare search term drives: walking
     /// the sort's index would probe every lead until enough of the few matches turned up.
     TopN,
-}
-
-/// Where the next page starts: the sort value and id of the last row shown.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Cursor {
-    pub value: String,
-    pub id: i64,
-}
-
-impl Cursor {
-    pub fn after(sort: Sort, lead: &Lead) -> Self {
-        Cursor {
-            value: sort.key.value_of(lead),
-            id: lead.id,
-        }
-    }
 }
 
 /// The column wrapped in a no-op (`COALESCE(c, c)`), same order on both backends, that no planner can
@@ -349,6 +244,31 @@ fn statuses_from(sort: Sort, from: LeadStatus, status: LeadStatus) -> bool {
     } else {
         rank(status) <= rank(from)
     }
+}
+
+/// A batch of the CSV export: up to `limit` leads matching `filter` with ids below `before` (from the top
+/// when `None`), highest id first. A walk down the primary key reads the table in storage order, with no
+/// lookup from an index entry to its row.
+pub async fn export_batch(
+    pool: &DbPool,
+    filter: &LeadFilter,
+    before: Option<i64>,
+    limit: i64,
+) -> DbResult<Vec<Lead>> {
+    let search = search_plan(pool, filter).await?;
+    let search = search.as_slice();
+    db_run_retrying!(pool, |conn| {
+        let mut query = filtered!(filter, search);
+        if let Some(id) = before {
+            query = query.filter(leads::id.lt(id));
+        }
+        Ok(query
+            .order(leads::id.desc())
+            .limit(limit)
+            .select(Lead::as_select())
+            .load(conn)
+            .await?)
+    })
 }
 
 /// The ids of up to `limit` leads matching `filter`, in no particular order.

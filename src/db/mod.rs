@@ -15,6 +15,7 @@ mod lead_columns;
 pub mod lead_counts;
 pub mod lead_detail_changes;
 pub mod lead_events;
+mod lead_filters;
 pub mod lead_notes;
 pub mod lead_queries;
 pub mod lead_search;

@@ -55,8 +55,17 @@ def signed_in(width, height):
 def pages(lead):
     return [("/admin", "dashboard"), ("/admin/leads", "leads"), (f"/admin/leads/{lead}", "lead"),
             ("/admin/leads/new", "add-lead"), (f"/admin/leads/{lead}/details", "lead-details"), ("/admin/news", "news"), ("/admin/account/password", "password"),
-            ("/admin/staff", "staff"), ("/admin/account", "account"),
+            ("/admin/staff", "staff"), (f"/admin/staff/{staff_id()}", "staff-member"), ("/admin/account", "account"),
+            (f"/admin/leads/{lead}/delete", "delete-lead"), ("/admin/leads?q=long&owner=mine&follow_up=overdue", "leads-filtered"),
             ("/admin/no-such-page", "not-found")]
+
+
+def staff_id():
+    db = sqlite3.connect(DB_FILE)
+    try:
+        return db.execute("SELECT id FROM staff_users WHERE email = ?", (STAFF,)).fetchone()[0]
+    finally:
+        db.close()
 
 
 @pytest.mark.parametrize("width,height", [(1366, 900), (390, 844)])
