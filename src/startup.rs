@@ -145,6 +145,7 @@ fn serve(listener: TcpListener, state: web::Data<AppState>) -> anyhow::Result<Se
     let deadline = Duration::from_secs(server_settings.request_timeout_secs);
     let request_log = telemetry::RequestLog {
         health_checks: state.settings.log.health_checks,
+        json: state.settings.log.format == crate::config::LogFormat::Json,
     };
     let server = HttpServer::new(move || {
         App::new()

@@ -54,6 +54,11 @@ fn sink() -> &'static sink::Sink {
     SINK.wait()
 }
 
+/// Queues one whole log line (dropped and counted when the buffer is full).
+fn write_line(line: &[u8]) {
+    sink().write_line(line);
+}
+
 /// Writes a line that must not be dropped, whatever the buffer holds: the metrics' EMF records.
 pub fn write_record(line: &str) {
     match SINK.get() {
@@ -86,7 +91,7 @@ impl<'a> MakeWriter<'a> for BufferedStdout {
 
 impl std::io::Write for BufferedStdout {
     fn write(&mut self, line: &[u8]) -> std::io::Result<usize> {
-        sink().write_line(line);
+        write_line(line);
         Ok(line.len())
     }
 

@@ -1,6 +1,12 @@
 //! The request middleware: assigns the request id (honouring a sane inbound one), logs one line when the
 //! response is ready, counts the request in the metrics, and echoes the id in `X-Request-Id`.
+//!
+//! In JSON, the request line is written straight into the log buffer, in the shape tracing's formatter
+//! gives every other line: that formatter builds a map of `serde_json::Value`s per event, which cost more
+//! than serving a health check. It is still subject to the `log.level` filter like any `info!`.
 
+use std::cell::RefCell;
+use std::fmt::Write as _;
 use std::time::Instant;
 
 use actix_web::Error;
@@ -20,6 +26,8 @@ static REQUEST_ID_HEADER: HeaderName = HeaderName::from_static("x-request-id");
 pub struct RequestLog {
     /// Log the load balancer's `GET`/`HEAD /health.html` too (`log.health_checks`).
     pub health_checks: bool,
+    /// Lines are JSON (`log.format = "json"`), so the request line can skip the formatter.
+    pub json: bool,
 }
 
 impl RequestLog {
@@ -98,8 +106,83 @@ pub async fn log_requests(
     .as_u16();
     metrics::record_request(class, status, elapsed);
     let method = method.as_str();
-    tracing::info!(request_id, method, path, status, elapsed_ms, "request");
+    if config.json {
+        if tracing::enabled!(tracing::Level::INFO) {
+            let line = RequestLine {
+                request_id,
+                method,
+                path: &path,
+                status,
+                elapsed_ms,
+            };
+            line.write();
+        }
+    } else {
+        tracing::info!(request_id, method, path, status, elapsed_ms, "request");
+    }
     result.map(|response| with_request_id(response, request_id))
+}
+
+/// What the request line says.
+struct RequestLine<'a> {
+    request_id: &'a str,
+    method: &'a str,
+    path: &'a str,
+    status: u16,
+    elapsed_ms: f64,
+}
+
+thread_local! {
+    /// Each worker thread formats its request lines here, reusing the allocation.
+    static LINE: RefCell<String> = const { RefCell::new(String::new()) };
+}
+
+impl RequestLine<'_> {
+    /// `{"timestamp":…,"level":"INFO","request_id":…,"method":…,"path":…,"status":…,"elapsed_ms":…,
+    /// "message":"request","target":…}`, as `tracing::info!` with these fields would write it.
+    fn format(&self, timestamp: &str, line: &mut String) {
+        line.clear();
+        let _ = write!(
+            line,
+            "{{\"timestamp\":\"{timestamp}\",\"level\":\"INFO\",\"request_id\":"
+        );
+        push_json_string(line, self.request_id);
+        line.push_str(",\"method\":");
+        push_json_string(line, self.method);
+        line.push_str(",\"path\":");
+        push_json_string(line, self.path);
+        let _ = writeln!(
+            line,
+            ",\"status\":{},\"elapsed_ms\":{},\"message\":\"request\",\"target\":\"{}\"}}",
+            self.status,
+            self.elapsed_ms,
+            module_path!()
+        );
+    }
+
+    fn write(&self) {
+        let timestamp = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Micros, true);
+        LINE.with_borrow_mut(|line| {
+            self.format(&timestamp, line);
+            super::write_line(line.as_bytes());
+        });
+    }
+}
+
+/// `value` as a JSON string literal (paths may carry `"` or `\\`, which some clients send unencoded).
+fn push_json_string(out: &mut String, value: &str) {
+    out.push('"');
+    for c in value.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            c if (c as u32) < 0x20 => {
+                let _ = write!(out, "\\u{:04x}", c as u32);
+            }
+            c => out.push(c),
+        }
+    }
+    out.push('"');
 }
 
 fn with_request_id<B>(mut response: ServiceResponse<B>, request_id: &str) -> ServiceResponse<B> {
@@ -119,6 +202,7 @@ mod tests {
     fn health_checks_get_a_line_only_when_asked() {
         let quiet = RequestLog {
             health_checks: false,
+            json: true,
         };
         assert!(!quiet.logs(&Method::GET, "/health.html"));
         assert!(!quiet.logs(&Method::HEAD, "/health.html"));
@@ -127,7 +211,40 @@ mod tests {
         assert!(quiet.logs(&Method::GET, "/"));
         let all = RequestLog {
             health_checks: true,
+            json: true,
         };
         assert!(all.logs(&Method::GET, "/health.html"));
+    }
+
+    #[test]
+    fn the_request_line_is_one_json_object_even_for_a_path_with_quotes_and_control_characters() {
+        let line = RequestLine {
+            request_id: "abc-1",
+            method: "GET",
+            path: "/a\"b\\c\u{1}d/é",
+            status: 404,
+            elapsed_ms: 0.25,
+        };
+        let mut text = String::new();
+        line.format("2026-12-04T21:00:00.123456Z", &mut text);
+        assert!(
+            text.ends_with("}\n") && text.matches('\n').count() == 1,
+            "{text}"
+        );
+        let parsed: serde_json::Value = serde_json::from_str(&text).unwrap();
+        assert_eq!(
+            parsed,
+            serde_json::json!({
+                "timestamp": "2026-12-04T21:00:00.123456Z",
+                "level": "INFO",
+                "request_id": "abc-1",
+                "method": "GET",
+                "path": "/a\"b\\c\u{1}d/é",
+                "status": 404,
+                "elapsed_ms": 0.25,
+                "message": "request",
+                "target": "ritual_roast::telemetry::requests",
+            })
+        );
     }
 }
