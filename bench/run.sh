@@ -19,21 +19,9 @@ while [ $# -gt 0 ]; do
   esac
 done
 
-for tool in wrk:wrk nginx:nginx-light curl:curl; do
-  command -v "${tool%%:*}" >/dev/null || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${tool#*:}" >/dev/null)
-done
-
 bin=${RR_BENCH_BINARY:-target/x86_64-unknown-linux-musl/release/ritual-roast}
-if [ ! -x "$bin" ]; then
-  echo "building the release binary ($bin)…"
-  cargo build --release --target x86_64-unknown-linux-musl
-fi
-
-work=$(mktemp -d /tmp/rr-bench.XXXXXX)
-pids=()
-cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; rm -rf "$work"; }
-trap cleanup EXIT
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+. bench/common.sh
+bench_setup rr-bench "$bin"
 
 app_port=$(free_port); nginx_port=$(free_port)
 db_env=(RR_DATABASE__SQLITE_PATH="$work/bench.sqlite3")
@@ -64,28 +52,7 @@ app_pid=$(cat "$work/app.pid"); pids+=("$app_pid")
 sleep 0.5
 idle_rss_kb=$(awk '/VmRSS/ {print $2}' "/proc/$app_pid/status")
 
-# nginx serves the very bytes the app sends (its workers run as www-data: let them read the files).
-chmod 755 "$work"
-mkdir -p "$work/www"
-curl -s "http://127.0.0.1:$app_port/" -o "$work/www/index.html"
-curl -s "http://127.0.0.1:$app_port/health.html" -o "$work/www/health.html"
-cat > "$work/nginx.conf" <<NGINX
-worker_processes 2;
-pid $work/nginx.pid;
-error_log $work/nginx-error.log;
-events { worker_connections 1024; }
-http {
-  access_log off;
-  default_type text/html;
-  server {
-    listen 127.0.0.1:$nginx_port;
-    root $work/www;
-    location = / { try_files /index.html =404; }
-    location = /leads { return 303 /thanks; }
-  }
-}
-NGINX
-nginx -c "$work/nginx.conf" -g 'daemon off;' & pids+=($!)
+start_nginx "$app_port" "$nginx_port" 'location = /leads { return 303 /thanks; }'
 sleep 0.5
 
 cat > "$work/post.lua" <<'LUA'
@@ -119,7 +86,7 @@ for target in "GET /|/" "GET /health.html|/health.html" "POST /leads|/leads|$wor
 done
 
 echo
-echo "machine: $(nproc) cores; wrk -t2 -c$connections -d${duration}s; app workers 2, nginx workers 2; database: $([ -n "$mysql_url" ] && echo MariaDB || echo SQLite)"
+echo "machine: $(nproc) cores; wrk -t2 -c$connections -d${duration}s; app workers 2, nginx workers $(nproc); database: $([ -n "$mysql_url" ] && echo MariaDB || echo SQLite)"
 printf '%-24s %12s %10s %8s %10s\n' target req/s p99 non2xx "vs nginx"
 for ((i = 0; i < ${#results[@]}; i += 2)); do
   IFS='|' read -r a_label a_rps a_p99 a_err <<<"${results[i]}"

@@ -14,17 +14,30 @@ pub const CONTENT_SECURITY_POLICY: &str = "default-src 'self'; script-src 'self'
     img-src 'self' data:; font-src 'self'; connect-src 'self'; form-action 'self'; frame-ancestors 'none'; \
     base-uri 'none'; object-src 'none'";
 
-const ALWAYS: &[(&str, &str)] = &[
-    ("content-security-policy", CONTENT_SECURITY_POLICY),
-    ("x-content-type-options", "nosniff"),
-    ("referrer-policy", "strict-origin-when-cross-origin"),
-    ("x-frame-options", "DENY"),
-    ("cross-origin-opener-policy", "same-origin"),
-    (
+/// Built at compile time: a request only clones them (no name validation, no copy of the values).
+static ALWAYS: [(HeaderName, HeaderValue); 6] = [
+    header("content-security-policy", CONTENT_SECURITY_POLICY),
+    header("x-content-type-options", "nosniff"),
+    header("referrer-policy", "strict-origin-when-cross-origin"),
+    header("x-frame-options", "DENY"),
+    header("cross-origin-opener-policy", "same-origin"),
+    header(
         "permissions-policy",
         "camera=(), microphone=(), geolocation=(), interest-cohort=()",
     ),
 ];
+
+static HSTS: (HeaderName, HeaderValue) = header(
+    "strict-transport-security",
+    "max-age=31536000; includeSubDomains",
+);
+
+const fn header(name: &'static str, value: &'static str) -> (HeaderName, HeaderValue) {
+    (
+        HeaderName::from_static(name),
+        HeaderValue::from_static(value),
+    )
+}
 
 pub async fn add(
     req: ServiceRequest,
@@ -35,17 +48,11 @@ pub async fn add(
         .is_some_and(|state| is_https(req.request(), &state.settings.server.trusted_proxies));
     let mut response = next.call(req).await?;
     let headers = response.headers_mut();
-    for (name, value) in ALWAYS {
-        headers.insert(
-            HeaderName::from_static(name),
-            HeaderValue::from_static(value),
-        );
+    for (name, value) in &ALWAYS {
+        headers.insert(name.clone(), value.clone());
     }
     if https {
-        headers.insert(
-            HeaderName::from_static("strict-transport-security"),
-            HeaderValue::from_static("max-age=31536000; includeSubDomains"),
-        );
+        headers.insert(HSTS.0.clone(), HSTS.1.clone());
     }
     Ok(response)
 }

@@ -100,6 +100,7 @@ fn start_metrics(settings: &Settings, db: &DbPool) -> anyhow::Result<()> {
             config.namespace.clone(),
             Duration::from_secs(config.flush_interval_secs),
             move || crate::db::pool_gauges(&db),
+            telemetry::write_record,
         );
     }
     if config.prometheus_addr.is_empty() {
@@ -157,6 +158,10 @@ fn serve(listener: TcpListener, state: web::Data<AppState>) -> anyhow::Result<Se
         "connection limits"
     );
     let deadline = Duration::from_secs(server_settings.request_timeout_secs);
+    let request_log = telemetry::RequestLog {
+        health_checks: state.settings.log.health_checks,
+        json: state.settings.log.format == crate::config::LogFormat::Json,
+    };
     let server = HttpServer::new(move || {
         App::new()
             .app_data(state.clone())
@@ -166,7 +171,9 @@ fn serve(listener: TcpListener, state: web::Data<AppState>) -> anyhow::Result<Se
             // Outside the deadline: rewriting the method needs the only handle on the request.
             .wrap(from_fn(head_requests::route_as_get))
             .wrap(from_fn(security_headers::add))
-            .wrap(from_fn(telemetry::log_requests))
+            .wrap(from_fn(move |req, next| {
+                telemetry::log_requests(request_log, req, next)
+            }))
             .configure(public::routes)
             .configure(admin::routes)
             .default_service(web::to(|| async {

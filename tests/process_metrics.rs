@@ -106,6 +106,13 @@ async fn emf_records_and_prometheus_count_exactly_the_requests_made() {
     let records = emf_records(&served);
     assert_eq!(sum(&records, Some("public_page"), "Requests2xx"), 3);
     assert_eq!(sum(&records, Some("health"), "Requests2xx"), 2);
+    assert!(
+        !served
+            .log_lines()
+            .iter()
+            .any(|l| l["message"] == "request" && l["path"] == "/health.html"),
+        "health checks are counted, not logged"
+    );
     assert_eq!(sum(&records, Some("lead_post"), "Requests2xx"), 2);
     assert_eq!(sum(&records, Some("lead_post"), "Requests4xx"), 1);
     assert_eq!(sum(&records, Some("admin"), "Requests3xx"), 1);

@@ -1,5 +1,6 @@
-//! The served binary as ECS runs it: JSON request logs, a graceful SIGTERM that lets an in-flight request
-//! finish, one session key across tasks, and the CSV export in flat memory.
+//! The served binary as ECS runs it: JSON request logs (whole, all of them written by the time it exits,
+//! none for health checks unless asked), a graceful SIGTERM that lets an in-flight request finish, one
+//! session key across tasks, and the CSV export in flat memory.
 
 use std::io::{Read, Write};
 use std::net::TcpStream;
@@ -17,7 +18,11 @@ fn logs_are_json_lines_with_a_request_id_and_no_query_string() {
     let dir = tempfile::tempdir().unwrap();
     let mut server = Served::start(command(&dir));
     let mut stream = TcpStream::connect(("127.0.0.1", server.port)).unwrap();
-    stream.write_all(b"GET /health.html?email=ana@example.com HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n").unwrap();
+    stream
+        .write_all(
+            b"GET /privacy?email=ana@example.com HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
+        )
+        .unwrap();
     let mut response = String::new();
     stream.read_to_string(&mut response).unwrap();
     assert!(server.terminate().success());
@@ -26,14 +31,81 @@ fn logs_are_json_lines_with_a_request_id_and_no_query_string() {
         .iter()
         .find(|l| l["message"] == "request")
         .expect("a request line");
-    assert_eq!(request["path"], "/health.html");
+    assert_eq!(request["path"], "/privacy");
     assert_eq!(request["status"], 200);
-    assert_eq!(request["request_id"].as_str().unwrap().len(), 32);
+    assert_eq!(request["method"], "GET");
+    let id = request["request_id"].as_str().unwrap();
+    assert_eq!(id.len(), 32);
+    assert!(
+        response.contains(&format!("x-request-id: {id}\r\n")),
+        "the logged id is the one in the response: {response}"
+    );
     assert!(
         !lines
             .iter()
             .any(|l| l.to_string().contains("ana@example.com"))
     );
+}
+
+/// Sends `count` requests for `path` on one keep-alive connection (HEAD when `head`), reading each answer.
+fn requests_on_one_connection(port: u16, path: &str, count: usize, head: bool) {
+    let mut stream = TcpStream::connect(("127.0.0.1", port)).unwrap();
+    let method = if head { "HEAD" } else { "GET" };
+    let mut reader = std::io::BufReader::new(stream.try_clone().unwrap());
+    for _ in 0..count {
+        write!(stream, "{method} {path} HTTP/1.1\r\nHost: x\r\n\r\n").unwrap();
+        let mut length = 0;
+        loop {
+            let mut line = String::new();
+            std::io::BufRead::read_line(&mut reader, &mut line).unwrap();
+            if let Some(v) = line.to_ascii_lowercase().strip_prefix("content-length:") {
+                length = v.trim().parse().unwrap();
+            }
+            if line == "\r\n" {
+                break;
+            }
+        }
+        let mut body = vec![0; if head { 0 } else { length }];
+        reader.read_exact(&mut body).unwrap();
+    }
+}
+
+fn request_lines(server: &Served, path: &str) -> usize {
+    server
+        .log_lines()
+        .iter()
+        .filter(|l| l["message"] == "request" && l["path"] == path)
+        .count()
+}
+
+#[test]
+fn health_checks_get_no_request_line_unless_asked_and_every_other_line_is_written_by_exit() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut server = Served::start(command(&dir));
+    requests_on_one_connection(server.port, "/health.html", 20, false);
+    requests_on_one_connection(server.port, "/health.html", 5, true);
+    // A burst, then SIGTERM at once: the buffered lines still reach stdout before the process exits.
+    requests_on_one_connection(server.port, "/privacy", 2_000, false);
+    assert!(server.terminate().success());
+    assert_eq!(request_lines(&server, "/health.html"), 0);
+    assert_eq!(
+        request_lines(&server, "/privacy"),
+        2_000,
+        "every line written"
+    );
+    let last = server.log_lines().pop().unwrap();
+    assert_eq!(
+        last["message"], "stopped cleanly",
+        "the last line is the last one logged"
+    );
+
+    let mut asked = command(&dir);
+    asked.env("RR_LOG__HEALTH_CHECKS", "true");
+    let mut server = Served::start(asked);
+    requests_on_one_connection(server.port, "/health.html", 20, false);
+    requests_on_one_connection(server.port, "/health.html", 5, true);
+    assert!(server.terminate().success());
+    assert_eq!(request_lines(&server, "/health.html"), 25);
 }
 
 #[test]
@@ -272,7 +344,7 @@ async fn the_csv_export_of_many_leads_streams_in_flat_memory() {
         (bytes, lines)
     };
     // A first, small export warms up the code path and the pool.
-    assert_eq!(export("?q=guest12345%40").await.1, 2);
+    assert_eq!(export("?status=won").await.1, 1, "the header alone");
     let rss_before = rss_kib(server.pid());
     let sampler = RssSampler::start(server.pid());
     let (bytes, lines) = export("").await;

@@ -49,7 +49,8 @@ pub fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    telemetry::init(&settings.log);
+    // Dropped last, after the runtime: waits until the final lines ("stopped cleanly", an error) are written.
+    let _flush_logs = telemetry::init(&settings.log);
     let runtime = actix_web::rt::System::new();
     let result = runtime.block_on(run(cli.command.unwrap_or(Command::Serve), settings));
     match result {

@@ -129,6 +129,11 @@ pub struct MetricsSettings {
 pub struct LogSettings {
     pub level: String,
     pub format: LogFormat,
+    /// Lines waiting for the log writer thread; when it holds this many (stdout slower than the traffic),
+    /// new lines are dropped and counted (`LogLinesDropped`) instead of making requests wait.
+    pub buffer_lines: usize,
+    /// Log the load balancer's `GET`/`HEAD /health.html` requests too (their metrics count either way).
+    pub health_checks: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
@@ -209,6 +214,11 @@ impl Settings {
             return Err(SettingsError::Invalid(
                 "metrics.flush_interval_secs must be at least 1 (or set metrics.emf = false)"
                     .into(),
+            ));
+        }
+        if self.log.buffer_lines == 0 {
+            return Err(SettingsError::Invalid(
+                "log.buffer_lines must be at least 1".into(),
             ));
         }
         if self.leads.rate_limit_per_minute == 0 {

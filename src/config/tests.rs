@@ -117,3 +117,19 @@ fn the_database_password_never_appears_in_debug_output() {
     .unwrap();
     assert!(!format!("{s:?}").contains("s3cr3t-pw"));
 }
+
+#[test]
+fn health_checks_go_unlogged_and_the_log_buffer_is_bounded_unless_configured() {
+    let s = Settings::load_from(&env(&[])).unwrap();
+    assert!(!s.log.health_checks);
+    assert_eq!(s.log.buffer_lines, 8192);
+    let s = Settings::load_from(&env(&[
+        ("RR_LOG__HEALTH_CHECKS", "true"),
+        ("RR_LOG__BUFFER_LINES", "100"),
+    ]))
+    .unwrap();
+    assert!(s.log.health_checks);
+    assert_eq!(s.log.buffer_lines, 100);
+    let error = Settings::load_from(&env(&[("RR_LOG__BUFFER_LINES", "0")])).unwrap_err();
+    assert!(error.to_string().contains("log.buffer_lines"), "{error}");
+}

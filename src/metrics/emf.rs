@@ -2,7 +2,6 @@
 //! stdout, beside the logs. One record per route class that saw traffic (dimension `RouteClass`) and one
 //! app-wide record (no dimension). The awslogs driver ships them; CloudWatch extracts the metrics.
 
-use std::io::Write;
 use std::time::Duration;
 
 use serde_json::{Map, Value, json};
@@ -125,8 +124,14 @@ pub fn records(namespace: &str, now_ms: i64, before: &Totals, after: &Totals) ->
     out
 }
 
-/// Writes the records every `every` until the process ends. `gauges` reads the pool when a flush is due.
-pub fn spawn(namespace: String, every: Duration, gauges: impl Fn() -> super::PoolGauges + 'static) {
+/// Writes the records every `every` until the process ends, one `write` call per record (one JSON line,
+/// no newline). `gauges` reads the pool when a flush is due.
+pub fn spawn(
+    namespace: String,
+    every: Duration,
+    gauges: impl Fn() -> super::PoolGauges + 'static,
+    write: fn(&str),
+) {
     actix_web::rt::spawn(async move {
         let mut before = super::totals(gauges());
         let mut ticks = tokio::time::interval(every);
@@ -135,9 +140,8 @@ pub fn spawn(namespace: String, every: Duration, gauges: impl Fn() -> super::Poo
             ticks.tick().await;
             let after = super::totals(gauges());
             let now_ms = chrono::Utc::now().timestamp_millis();
-            let mut stdout = std::io::stdout().lock();
             for record in records(&namespace, now_ms, &before, &after) {
-                let _ = writeln!(stdout, "{record}");
+                write(&record.to_string());
             }
             before = after;
         }

@@ -76,10 +76,11 @@ pub enum Event {
     DbBusy,
     DbQueryErrors,
     CredentialRefreshes,
+    LogLinesDropped,
 }
 
 impl Event {
-    pub const ALL: [Event; 11] = [
+    pub const ALL: [Event; 12] = [
         Event::LeadsAccepted,
         Event::LeadsRejected,
         Event::LeadsRateLimited,
@@ -91,6 +92,7 @@ impl Event {
         Event::DbBusy,
         Event::DbQueryErrors,
         Event::CredentialRefreshes,
+        Event::LogLinesDropped,
     ];
 
     /// The metric's name (CloudWatch; Prometheus adds a prefix and `_total`).
@@ -107,6 +109,7 @@ impl Event {
             Event::DbBusy => "DbBusy",
             Event::DbQueryErrors => "DbQueryErrors",
             Event::CredentialRefreshes => "CredentialRefreshes",
+            Event::LogLinesDropped => "LogLinesDropped",
         }
     }
 }
