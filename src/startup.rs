@@ -42,6 +42,8 @@ impl Application {
         let port = listener.local_addr()?.port();
         start_metrics(&settings, &db)?;
         index_older_leads(&db);
+        let settings = Arc::new(settings);
+        crate::jobs::spawn(db.clone(), settings.clone());
         let backend = db.backend_name();
         let state = web::Data::new(AppState {
             lead_limiter: RateLimiter::new(
@@ -51,7 +53,7 @@ impl Application {
             password_checks: PasswordChecks::new(settings.admin.max_concurrent_password_checks),
             db,
             session_key,
-            settings: Arc::new(settings),
+            settings,
         });
         let server = serve(listener, state)?;
         Ok(Self {

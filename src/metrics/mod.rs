@@ -76,10 +76,15 @@ pub enum Event {
     DbBusy,
     DbQueryErrors,
     CredentialRefreshes,
+    NotificationsSent,
+    NotificationRetries,
+    NotificationsFailed,
+    JobRuns,
+    JobFailures,
 }
 
 impl Event {
-    pub const ALL: [Event; 11] = [
+    pub const ALL: [Event; 16] = [
         Event::LeadsAccepted,
         Event::LeadsRejected,
         Event::LeadsRateLimited,
@@ -91,6 +96,11 @@ impl Event {
         Event::DbBusy,
         Event::DbQueryErrors,
         Event::CredentialRefreshes,
+        Event::NotificationsSent,
+        Event::NotificationRetries,
+        Event::NotificationsFailed,
+        Event::JobRuns,
+        Event::JobFailures,
     ];
 
     /// The metric's name (CloudWatch; Prometheus adds a prefix and `_total`).
@@ -107,6 +117,11 @@ impl Event {
             Event::DbBusy => "DbBusy",
             Event::DbQueryErrors => "DbQueryErrors",
             Event::CredentialRefreshes => "CredentialRefreshes",
+            Event::NotificationsSent => "NotificationsSent",
+            Event::NotificationRetries => "NotificationRetries",
+            Event::NotificationsFailed => "NotificationsFailed",
+            Event::JobRuns => "JobRuns",
+            Event::JobFailures => "JobFailures",
         }
     }
 }
