@@ -70,6 +70,10 @@ if start_moto; then
 else
   suite "Secrets Manager tests: moto did not start" false
 fi
+# Lead emails: three app processes on MariaDB sending through moto's SES v2 (each test starts a moto_server of
+# its own, so what it counts as sent is its own), including an SES outage.
+suite "lead emails across processes (moto SES + MariaDB, exactly once, SES outage)" \
+  cargo test --quiet --test jobs -- --test-threads=1
 
 ensure_apt musl-gcc musl-tools
 rustup target list --installed 2>/dev/null | grep -q x86_64-unknown-linux-musl || rustup target add x86_64-unknown-linux-musl

@@ -4,7 +4,7 @@
 //! Layout, each layer importing only the ones below it: `cli/` → `startup` (composes the app) → the two wings
 //! `public/` (what visitors see) and `admin/` (staff), neither importing the other → shared ground: `state/`
 //! (`AppState`), `error` (the one error type), `views/` (shared markup and the HTML response helper),
-//! `forwarded`, middleware → `db/` and `secrets/` → `domain/`, `config/`, `assets` (lookup only), `metrics/`
+//! `forwarded`, middleware → `db/`, `secrets/`, `email/` (SES) and `jobs/` (background work) → `domain/`, `config/`, `assets` (lookup only), `metrics/`
 //! (counters every layer adds to).
 
 pub mod admin;
@@ -13,9 +13,11 @@ pub mod cli;
 pub mod config;
 pub mod db;
 pub mod domain;
+pub mod email;
 pub mod error;
 pub mod forwarded;
 pub mod head_requests;
+pub mod jobs;
 pub mod metrics;
 pub mod public;
 pub mod request_limits;

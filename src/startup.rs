@@ -44,6 +44,8 @@ impl Application {
         if crate::db::lead_search::backlog_waiting(&db).await? {
             index_older_leads(&db);
         }
+        let settings = Arc::new(settings);
+        crate::jobs::spawn(db.clone(), settings.clone());
         let backend = db.backend_name();
         let state = web::Data::new(AppState {
             lead_limiter: RateLimiter::new(
@@ -53,7 +55,7 @@ impl Application {
             password_checks: PasswordChecks::new(settings.admin.max_concurrent_password_checks),
             db,
             session_key,
-            settings: Arc::new(settings),
+            settings,
         });
         let server = serve(listener, state)?;
         Ok(Self {

@@ -1,5 +1,5 @@
 //! The binary as operators run it: `--help`, config errors, `check-config`, `migrate`, the first-run setup
-//! link and the `staff` commands. Serving behaviour (logs, SIGTERM, sessions across tasks, export memory)
+//! link, the `staff` commands and `leads erase`. Serving behaviour (logs, SIGTERM, sessions across tasks, export memory)
 //! is in `process_serving.rs`.
 
 use std::io::Write;
@@ -59,6 +59,8 @@ fn every_subcommand_answers_help_without_touching_a_database() {
         &["staff", "disable"],
         &["staff", "enable"],
         &["staff", "list"],
+        &["leads"],
+        &["leads", "erase"],
     ] {
         let out = command(&dir).args(args).arg("--help").output().unwrap();
         let stdout = String::from_utf8_lossy(&out.stdout);
@@ -290,4 +292,46 @@ fn staff_accounts_are_managed_from_the_command_line_without_passwords_in_argumen
         .output()
         .unwrap();
     assert!(!missing.status.success());
+}
+
+#[test]
+fn leads_erase_on_the_command_line_erases_a_persons_leads_and_says_so() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut served = Served::start(command(&dir));
+    let form = "name=Ana+Lima&email=Gone%40Example.com&phone=&interest=beans&message=hi&consent=yes&form_token=0123456789abcdef0123456789abcdef&website=";
+    let answer = raw_post(served.port, "/leads", form);
+    assert!(answer.starts_with("HTTP/1.1 303"), "{answer}");
+    served.terminate();
+    let erase = |by: &str| {
+        command(&dir)
+            .args(["leads", "erase", "--email", "gone@example.com", "--by", by])
+            .output()
+            .unwrap()
+    };
+    let first = erase("Ana, ticket 42");
+    let said = String::from_utf8_lossy(&first.stdout);
+    assert!(
+        first.status.success(),
+        "{}",
+        String::from_utf8_lossy(&first.stderr)
+    );
+    assert!(
+        said.contains("erased 1 lead(s)") && said.contains("Ana, ticket 42 (command line)"),
+        "{said}"
+    );
+    let again = erase("Ana");
+    assert!(String::from_utf8_lossy(&again.stdout).contains("erased 0 lead(s)"));
+    let add = command(&dir)
+        .args([
+            "staff",
+            "add",
+            "--email",
+            "bo@example.com",
+            "--notify",
+            "digest",
+        ])
+        .env("RR_STAFF_PASSWORD", "correct horse battery staple")
+        .output()
+        .unwrap();
+    assert!(String::from_utf8_lossy(&add.stdout).contains("lead emails: digest"));
 }

@@ -13,14 +13,71 @@ use super::layout::{AdminFrame, csrf_field};
 use super::passwords;
 use super::session::redirect_with_flash;
 use crate::db::staff;
-use crate::domain::TimeZone;
 use crate::domain::staff::{NAME_MAX, display_name};
+use crate::domain::{NotifyChoice, TimeZone};
 use crate::error::AppError;
 use crate::state::AppState;
 use crate::views::local_time;
 
 const TITLE: &str = "Change your password";
 const ACCOUNT_TITLE: &str = "Your account";
+
+#[derive(Deserialize)]
+pub struct NotifyForm {
+    #[serde(default)]
+    notify: String,
+}
+
+/// Whether (and how often) one hears about new leads by email.
+pub async fn save_notifications(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    staff: Staff,
+    form: CsrfForm<NotifyForm>,
+) -> Result<HttpResponse, AppError> {
+    let Some(choice) = NotifyChoice::parse(&form.0.notify) else {
+        return Err(AppError::BadRequest(
+            "Choose one of the email options".into(),
+        ));
+    };
+    staff::set_notify(&state.db, staff.user.id, choice).await?;
+    let message = match choice {
+        NotifyChoice::Off => "Saved: no lead emails.".to_owned(),
+        NotifyChoice::Each => format!("Saved: an email to {} for each new lead.", staff.user.email),
+        NotifyChoice::Digest => format!(
+            "Saved: one digest a day to {}, at {}:00 your time.",
+            staff.user.email, state.settings.notifications.digest_hour
+        ),
+    };
+    Ok(redirect_with_flash(
+        &state,
+        &req,
+        "/admin/account",
+        &message,
+    ))
+}
+
+fn notifications_section(staff: &Staff) -> Markup {
+    html! {
+        section.login-card {
+            h2 { "New-lead emails" }
+            form method="post" action="/admin/account/notifications" data-testid="notify-form" {
+                (csrf_field(staff))
+                fieldset.field {
+                    legend { "Email me at " (staff.user.email) }
+                    @for choice in NotifyChoice::ALL {
+                        label {
+                            input type="radio" name="notify" value=(choice.as_str()) checked[choice == staff.user.notify];
+                            " " (choice.label())
+                        }
+                        br;
+                    }
+                }
+                button.button.button--primary type="submit" { "Save" }
+            }
+        }
+    }
+}
 
 #[derive(Deserialize)]
 pub struct ProfileForm {
@@ -109,6 +166,7 @@ fn profile_page(staff: &Staff, form: &ProfileForm, problem: Option<&str>) -> Mar
                 button.button.button--primary type="submit" { "Save" }
             }
         }
+        (notifications_section(staff))
         h2 { "Password" }
         p { a href="/admin/account/password" data-testid="change-password" { "Change your password" } }
     }

@@ -100,6 +100,7 @@ fn frame_markup(
                     a href="/admin/news" { "News signups" }
                     @if staff.user.is_admin() {
                         a href="/admin/staff" { "Staff" }
+                        a href="/admin/jobs" { "Jobs" }
                     }
                     a href="/admin/account" { "Account" }
                 }

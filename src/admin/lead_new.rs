@@ -11,6 +11,7 @@ use super::guard::{CsrfForm, Staff};
 use super::layout::{AdminFrame, csrf_field};
 use super::session::redirect_with_flash;
 use crate::db::leads::{self, AddedBy};
+use crate::db::outbox::Notify;
 use crate::domain::{FieldErrors, LeadFormValues};
 use crate::error::AppError;
 use crate::state::AppState;
@@ -42,7 +43,9 @@ pub async fn create(
                 .render(form(&values, &errors, &staff)));
         }
     };
-    let stored = leads::insert(&state.db, &lead, AddedBy::Staff(&staff.user.email)).await?;
+    let notify = Notify::from_settings(&state.settings.notifications);
+    let added_by = AddedBy::Staff(&staff.user.email);
+    let stored = leads::insert(&state.db, &lead, added_by, notify).await?;
     Ok(redirect_with_flash(
         &state,
         &req,

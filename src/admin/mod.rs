@@ -6,8 +6,10 @@ mod account;
 mod bulk;
 mod charts;
 mod dashboard;
+mod erase;
 mod export;
 pub mod guard;
+mod jobs;
 mod layout;
 mod lead_details;
 mod lead_new;
@@ -59,6 +61,10 @@ pub const ROUTES: &[(&str, &str)] = &[
     ("POST", "/admin/staff/{id}/role"),
     ("POST", "/admin/staff/{id}/password"),
     ("POST", "/admin/staff/{id}/access"),
+    ("POST", "/admin/account/notifications"),
+    ("GET", "/admin/jobs"),
+    ("GET", "/admin/erase"),
+    ("POST", "/admin/erase"),
 ];
 
 /// The routes only admins may use (all in [`ROUTES`]): everything under `/admin/staff`, and these.
@@ -70,10 +76,14 @@ pub const ADMIN_ONLY_LEAD_ROUTES: &[(&str, &str)] = &[
     ("POST", "/admin/leads/{id}/delete"),
 ];
 
+/// Admin-only pages besides staff management and the lead routes above: the background jobs, erasure.
+pub const ADMIN_ONLY_PAGES: &[&str] = &["/admin/jobs", "/admin/erase"];
+
 /// Whether a route of [`ROUTES`] is for admins only.
 pub fn is_admin_only(method: &str, path: &str) -> bool {
     path == "/admin/staff"
         || path.starts_with("/admin/staff/")
+        || ADMIN_ONLY_PAGES.contains(&path)
         || ADMIN_ONLY_LEAD_ROUTES.contains(&(method, path))
 }
 
@@ -94,6 +104,10 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             .route("/logout", web::post().to(login::logout))
             .route("/account", web::get().to(account::profile))
             .route("/account", web::post().to(account::save_profile))
+            .route(
+                "/account/notifications",
+                web::post().to(account::save_notifications),
+            )
             .route("/account/password", web::get().to(account::show))
             .route("/account/password", web::post().to(account::change))
             .route("/setup", web::get().to(setup::show))
@@ -119,6 +133,17 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
                     .post(lead_page::delete),
             )
             .route("/news", web::get().to(news::list))
+            .service(
+                web::resource("/jobs")
+                    .wrap(from_fn(roles::require_admin))
+                    .get(jobs::show),
+            )
+            .service(
+                web::resource("/erase")
+                    .wrap(from_fn(roles::require_admin))
+                    .get(erase::show)
+                    .post(erase::erase),
+            )
             .service(
                 web::scope("/staff")
                     .wrap(from_fn(roles::require_admin))

@@ -3,6 +3,7 @@
 
 use std::process::ExitCode;
 
+mod leads;
 mod staff;
 
 use clap::{Parser, Subcommand};
@@ -38,6 +39,9 @@ enum Command {
     /// Manage staff accounts for the /admin dashboard.
     #[command(subcommand)]
     Staff(staff::StaffCommand),
+    /// Work on leads: erase one person's data on request.
+    #[command(subcommand)]
+    Leads(leads::LeadsCommand),
 }
 
 pub fn main() -> ExitCode {
@@ -89,6 +93,7 @@ async fn run(command: Command, settings: Settings) -> anyhow::Result<()> {
             Ok(())
         }
         Command::Staff(command) => staff::run(command, &settings).await,
+        Command::Leads(command) => leads::run(command, &settings).await,
         Command::CheckConfig => {
             println!("{settings:#?}");
             Ok(())

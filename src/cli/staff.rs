@@ -11,8 +11,8 @@ use clap::builder::PossibleValuesParser;
 use crate::admin::passwords;
 use crate::config::Settings;
 use crate::db::{DbPool, staff};
-use crate::domain::StaffRole;
 use crate::domain::staff::{NAME_MAX, display_name, staff_email};
+use crate::domain::{NotifyChoice, StaffRole};
 
 #[derive(Debug, Subcommand)]
 pub enum StaffCommand {
@@ -27,6 +27,9 @@ pub enum StaffCommand {
         /// first account, staff for every later one.
         #[arg(long, value_parser = PossibleValuesParser::new(StaffRole::ALL.map(StaffRole::as_str)))]
         role: Option<String>,
+        /// Emails about new leads: `each` (one per lead), `digest` (one a day) or `off` (the default).
+        #[arg(long, value_parser = PossibleValuesParser::new(NotifyChoice::ALL.map(NotifyChoice::as_str)))]
+        notify: Option<String>,
     },
     /// Set a new password (signs the account out everywhere).
     ResetPassword {
@@ -50,7 +53,12 @@ pub enum StaffCommand {
 pub async fn run(command: StaffCommand, settings: &Settings) -> anyhow::Result<()> {
     let db = DbPool::connect_and_migrate(&settings.database).await?;
     match command {
-        StaffCommand::Add { email, name, role } => {
+        StaffCommand::Add {
+            email,
+            name,
+            role,
+            notify,
+        } => {
             let email = normalise(&email)?;
             let name =
                 name.unwrap_or_else(|| email.split('@').next().unwrap_or_default().to_owned());
@@ -68,9 +76,20 @@ pub async fn run(command: StaffCommand, settings: &Settings) -> anyhow::Result<(
                     "an account for {email} exists already; use `staff reset-password --email {email}`"
                 );
             }
+            let notify = notify
+                .as_deref()
+                .and_then(NotifyChoice::parse)
+                .unwrap_or(NotifyChoice::Off);
+            if notify != NotifyChoice::Off {
+                let user = staff::find_user_by_email(&db, &email).await?;
+                if let Some(user) = user {
+                    staff::set_notify(&db, user.id, notify).await?;
+                }
+            }
             println!(
-                "created staff account {email} ({}); sign in at /admin/login",
-                role.as_str()
+                "created staff account {email} ({}, lead emails: {}); sign in at /admin/login",
+                role.as_str(),
+                notify.as_str()
             );
         }
         StaffCommand::ResetPassword { email } => {

@@ -11,11 +11,13 @@ use serde::Deserialize;
 use crate::sensitive::Sensitive;
 
 mod database;
+mod jobs;
 mod site;
 mod trusted_proxies;
 
 use database::DatabaseInput;
 pub use database::{Backend, DatabaseSettings, MysqlTarget, SecretRef, TlsMode};
+pub use jobs::{JobSettings, NotificationSettings};
 pub use site::{PublicUrl, SiteSettings, is_host};
 pub use trusted_proxies::{TrustedProxies, canonical_ip};
 
@@ -46,6 +48,8 @@ pub struct Settings {
     pub log: LogSettings,
     pub site: SiteSettings,
     pub metrics: MetricsSettings,
+    pub notifications: NotificationSettings,
+    pub jobs: JobSettings,
 }
 
 /// The settings as written, before the database section is resolved.
@@ -59,6 +63,8 @@ struct SettingsInput {
     log: LogSettings,
     site: SiteSettings,
     metrics: MetricsSettings,
+    notifications: NotificationSettings,
+    jobs: JobSettings,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -111,6 +117,8 @@ pub struct LeadSettings {
     /// Lead submissions allowed per client per minute (benchmarks raise it).
     pub rate_limit_per_minute: u32,
     pub rate_limit_burst: u32,
+    /// Leads (and their history) older than this many months are deleted by the retention job; 0 = keep.
+    pub retention_months: u32,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -187,6 +195,8 @@ impl Settings {
             log: input.log,
             site: input.site,
             metrics: input.metrics,
+            notifications: input.notifications,
+            jobs: input.jobs,
         };
         settings.validate()?;
         Ok(settings)
@@ -226,6 +236,11 @@ impl Settings {
                 "leads.rate_limit_per_minute must be at least 1".into(),
             ));
         }
+        let public_url_set = self.site.public_url.get().is_some();
+        self.notifications
+            .validate(public_url_set, !self.aws.region.is_empty())
+            .map_err(SettingsError::Invalid)?;
+        self.jobs.validate().map_err(SettingsError::Invalid)?;
         Ok(())
     }
 }

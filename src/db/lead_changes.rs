@@ -1,5 +1,6 @@
 //! Staff work on leads (status, owner, follow-up date; one at a time or in bulk) and deletion, each
-//! recorded in the audit log (`lead_events`) in the same transaction. An edit carries the version the
+//! recorded in the audit log (`lead_events`) in the same transaction. [`delete_lead_rows`] names every table
+//! that holds a lead's data. An edit carries the version the
 //! editor saw: a stale edit is refused, never silently overwritten. Changes to what the person told us
 //! are in `lead_detail_changes.rs`; notes, which are only ever added, in `lead_notes.rs`.
 
@@ -8,9 +9,7 @@ use diesel::prelude::*;
 use diesel_async::{AsyncConnection, RunQueryDsl};
 
 use super::lead_events::NewEvent;
-use super::schema::{
-    lead_events, lead_notes, lead_search_backlog, lead_search_terms, leads, staff_users,
-};
+use super::schema::{lead_events, leads, staff_users};
 use super::{DbError, DbPool, DbResult};
 use crate::domain::LeadStatus;
 use crate::{db_run, db_run_retrying};
@@ -243,8 +242,48 @@ pub async fn bulk(pool: &DbPool, ids: &[i64], change: BulkChange, actor: &str) -
     })
 }
 
-/// Deletes leads, their notes and their search terms. Their history stays (who changed which status when, and a final
-/// "deleted" entry naming who deleted it) but holds none of the person's data: erasure means erasure.
+/// Deletes every row that holds a lead's data, except its history: the leads themselves, their notes, their
+/// search terms and backlog entries, their notifications. Staff deletion ([`delete`]), erasure and retention
+/// (`erasure.rs`) all go through here, so a table that comes to hold a lead's data is added once, here.
+/// Expands inside a transaction on either backend; `$ids` are lead ids.
+/// `delete_lead_rows!(conn, ids, with history)` deletes their audit history too (erasure, retention).
+macro_rules! delete_lead_rows {
+    ($conn:expr, $ids:expr, with history) => {{
+        let ids: &[i64] = $ids;
+        delete_lead_rows!($conn, ids);
+        diesel::delete(
+            $crate::db::schema::lead_events::table
+                .filter($crate::db::schema::lead_events::lead_id.eq_any(ids)),
+        )
+        .execute($conn)
+        .await?;
+    }};
+    ($conn:expr, $ids:expr) => {{
+        use $crate::db::schema::{
+            lead_notes, lead_search_backlog, lead_search_terms, leads, notification_outbox,
+        };
+        let ids: &[i64] = $ids;
+        diesel::delete(leads::table.filter(leads::id.eq_any(ids)))
+            .execute($conn)
+            .await?;
+        diesel::delete(lead_notes::table.filter(lead_notes::lead_id.eq_any(ids)))
+            .execute($conn)
+            .await?;
+        diesel::delete(lead_search_terms::table.filter(lead_search_terms::lead_id.eq_any(ids)))
+            .execute($conn)
+            .await?;
+        diesel::delete(lead_search_backlog::table.filter(lead_search_backlog::lead_id.eq_any(ids)))
+            .execute($conn)
+            .await?;
+        diesel::delete(notification_outbox::table.filter(notification_outbox::lead_id.eq_any(ids)))
+            .execute($conn)
+            .await?;
+    }};
+}
+pub(super) use delete_lead_rows;
+
+/// Deletes leads with everything of theirs [`delete_lead_rows`] names. Their history stays (who changed which
+/// status when, and a final "deleted" entry naming who deleted it) but holds none of the person's data.
 pub async fn delete(pool: &DbPool, ids: &[i64], actor: &str) -> DbResult<usize> {
     db_run!(pool, |conn| {
         conn.transaction::<_, DbError, _>(async |conn| {
@@ -253,22 +292,7 @@ pub async fn delete(pool: &DbPool, ids: &[i64], actor: &str) -> DbResult<usize> 
                 .select(leads::id)
                 .load(conn)
                 .await?;
-            diesel::delete(leads::table.filter(leads::id.eq_any(&existing)))
-                .execute(conn)
-                .await?;
-            diesel::delete(lead_notes::table.filter(lead_notes::lead_id.eq_any(&existing)))
-                .execute(conn)
-                .await?;
-            diesel::delete(
-                lead_search_terms::table.filter(lead_search_terms::lead_id.eq_any(&existing)),
-            )
-            .execute(conn)
-            .await?;
-            diesel::delete(
-                lead_search_backlog::table.filter(lead_search_backlog::lead_id.eq_any(&existing)),
-            )
-            .execute(conn)
-            .await?;
+            delete_lead_rows!(conn, &existing);
             let events: Vec<NewEvent> = existing
                 .iter()
                 .map(|id| NewEvent::new(*id, actor, "deleted", "lead deleted".to_owned()))

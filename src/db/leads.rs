@@ -6,6 +6,7 @@ use diesel_async::{AsyncConnection, RunQueryDsl};
 
 use super::lead_events::NewEvent;
 use super::lead_search;
+use super::outbox::{Notify, enqueue_notifications};
 use super::schema::{lead_events, leads};
 use super::{DbError, DbPool, DbResult, inserted};
 use crate::db_run_retrying;
@@ -99,10 +100,13 @@ pub enum AddedBy<'a> {
 /// Stores a submission once: a second insert with the same form token and the same content finds the
 /// first row instead (see [`LeadSubmission::idempotency_key`]).
 /// (MySQL has no `RETURNING`, so the id is read back through the unique token on both backends.)
+/// With notifications on, the staff who asked to hear about new leads get their outbox rows in the same
+/// transaction (`outbox.rs`): a stored lead always has its notifications, a repeat adds none.
 pub async fn insert(
     pool: &DbPool,
     lead: &LeadSubmission,
     added_by: AddedBy<'_>,
+    notify: Notify,
 ) -> DbResult<Stored> {
     let now = Utc::now().naive_utc();
     let key = lead
@@ -159,6 +163,7 @@ pub async fn insert(
                     .execute(conn)
                     .await?;
             }
+            enqueue_notifications!(conn, id, notify, now);
             Ok(Stored::Created(id))
         })
         .await

@@ -7,7 +7,10 @@
 pub mod app_secrets;
 pub mod busy;
 pub mod credentials;
+pub mod erasure;
 mod event_clock;
+pub mod housekeeping;
+pub mod job_runs;
 pub mod lead_changes;
 // `text_column!` (how a typed value is stored as text) is defined there and used by `staff_columns` too.
 #[macro_use]
@@ -24,6 +27,7 @@ pub mod login_attempts;
 mod migrations;
 mod mysql;
 pub mod news_signups;
+pub mod outbox;
 pub mod schema;
 mod sqlite;
 pub mod staff;

@@ -33,6 +33,7 @@ diesel::table! {
         updated_at -> Timestamp,
         role -> Text,
         time_zone -> Text,
+        notify -> Text,
     }
 }
 
@@ -107,6 +108,46 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    notification_outbox (id) {
+        id -> BigInt,
+        lead_id -> BigInt,
+        staff_user_id -> BigInt,
+        kind -> Text,
+        state -> Text,
+        attempts -> Integer,
+        due_at -> Timestamp,
+        claimed_by -> Nullable<Text>,
+        claimed_until -> Nullable<Timestamp>,
+        last_error -> Text,
+        created_at -> Timestamp,
+        sent_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    job_runs (name) {
+        name -> Text,
+        holder -> Nullable<Text>,
+        lease_until -> Nullable<Timestamp>,
+        next_run_at -> Timestamp,
+        last_started_at -> Nullable<Timestamp>,
+        last_finished_at -> Nullable<Timestamp>,
+        last_outcome -> Text,
+        last_detail -> Text,
+    }
+}
+
+diesel::table! {
+    erasures (id) {
+        id -> BigInt,
+        erased_at -> Timestamp,
+        erased_by -> Text,
+        leads_erased -> Integer,
+        signups_erased -> Integer,
+    }
+}
+
 diesel::joinable!(staff_sessions -> staff_users (staff_user_id));
 diesel::allow_tables_to_appear_in_same_query!(
     leads,
@@ -118,5 +159,8 @@ diesel::allow_tables_to_appear_in_same_query!(
     lead_notes,
     lead_search_backlog,
     lead_search_terms,
-    news_signups
+    news_signups,
+    notification_outbox,
+    job_runs,
+    erasures
 );

@@ -9,7 +9,7 @@ use diesel_async::{AsyncConnection, RunQueryDsl};
 
 use super::schema::{staff_sessions, staff_users};
 use super::{DbError, DbPool, DbResult, inserted};
-use crate::domain::{StaffRole, TimeZone};
+use crate::domain::{NotifyChoice, StaffRole, TimeZone};
 use crate::{db_run, db_run_retrying};
 
 #[derive(Debug, Clone, Queryable, Selectable)]
@@ -24,6 +24,8 @@ pub struct StaffUser {
     pub updated_at: NaiveDateTime,
     pub role: StaffRole,
     pub time_zone: TimeZone,
+    /// Whether they hear about new leads by email (and how often).
+    pub notify: NotifyChoice,
 }
 
 impl StaffUser {
@@ -116,6 +118,21 @@ pub async fn set_profile(
             .set((
                 staff_users::display_name.eq(display_name),
                 staff_users::time_zone.eq(time_zone),
+                staff_users::updated_at.eq(now),
+            ))
+            .execute(conn)
+            .await?;
+        Ok(updated > 0)
+    })
+}
+
+/// Whether (and how often) a staff member hears about new leads. `Ok(false)` when no such user.
+pub async fn set_notify(pool: &DbPool, id: i64, choice: NotifyChoice) -> DbResult<bool> {
+    let now = now();
+    db_run_retrying!(pool, |conn| {
+        let updated = diesel::update(staff_users::table.find(id))
+            .set((
+                staff_users::notify.eq(choice),
                 staff_users::updated_at.eq(now),
             ))
             .execute(conn)

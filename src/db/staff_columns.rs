@@ -7,7 +7,7 @@ use diesel::deserialize::{self, FromSql};
 use diesel::serialize::{self, Output, ToSql};
 use diesel::sql_types::Text;
 
-use crate::domain::{StaffRole, TimeZone};
+use crate::domain::{NotifyChoice, StaffRole, TimeZone};
 
 fn stored<T>(what: &str, text: &str, parsed: Option<T>) -> deserialize::Result<T> {
     parsed.ok_or_else(|| format!("unknown {what} {text:?} in the staff_users table").into())
@@ -21,3 +21,8 @@ text_column!(
 text_column!(TimeZone, |zone: &TimeZone| zone.name(), |text: String| {
     stored("time zone", &text, TimeZone::parse(&text))
 });
+text_column!(
+    NotifyChoice,
+    |choice: &NotifyChoice| choice.as_str(),
+    |text: String| stored("notification choice", &text, NotifyChoice::parse(&text))
+);

@@ -12,5 +12,5 @@ pub mod working_days;
 pub use lead::{LeadFormValues, LeadSubmission};
 pub use lead_field::{FieldErrors, LeadField};
 pub use lead_values::{Interest, LeadEmail, LeadMessage, LeadName, LeadPhone, LeadStatus};
-pub use staff::StaffRole;
+pub use staff::{NotifyChoice, StaffRole};
 pub use time_zone::TimeZone;

@@ -1,5 +1,5 @@
 //! What a staff account is made of, parsed once at the edge (setup page, staff pages, command line):
-//! its role, its sign-in email and its display name. The time zone is in `time_zone.rs`.
+//! its role, its sign-in email, its display name and whether it hears about new leads by email. The time zone is in `time_zone.rs`.
 
 use serde::Serialize;
 
@@ -24,6 +24,26 @@ impl StaffRole {
         match self {
             StaffRole::Staff => "Staff",
             StaffRole::Admin => "Admin",
+        }
+    }
+}
+
+wire_enum!(
+    /// Whether a staff member hears about new leads by email: not at all, one email per lead, or one
+    /// daily digest (at `notifications.digest_hour` in their own time zone).
+    NotifyChoice {
+        Off => "off",
+        Each => "each",
+        Digest => "digest",
+    }
+);
+
+impl NotifyChoice {
+    pub fn label(self) -> &'static str {
+        match self {
+            NotifyChoice::Off => "No emails",
+            NotifyChoice::Each => "An email for each new lead",
+            NotifyChoice::Digest => "One daily digest",
         }
     }
 }

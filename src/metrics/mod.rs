@@ -77,10 +77,15 @@ pub enum Event {
     DbQueryErrors,
     CredentialRefreshes,
     LogLinesDropped,
+    NotificationsSent,
+    NotificationRetries,
+    NotificationsFailed,
+    JobRuns,
+    JobFailures,
 }
 
 impl Event {
-    pub const ALL: [Event; 12] = [
+    pub const ALL: [Event; 17] = [
         Event::LeadsAccepted,
         Event::LeadsRejected,
         Event::LeadsRateLimited,
@@ -93,6 +98,11 @@ impl Event {
         Event::DbQueryErrors,
         Event::CredentialRefreshes,
         Event::LogLinesDropped,
+        Event::NotificationsSent,
+        Event::NotificationRetries,
+        Event::NotificationsFailed,
+        Event::JobRuns,
+        Event::JobFailures,
     ];
 
     /// The metric's name (CloudWatch; Prometheus adds a prefix and `_total`).
@@ -110,6 +120,11 @@ impl Event {
             Event::DbQueryErrors => "DbQueryErrors",
             Event::CredentialRefreshes => "CredentialRefreshes",
             Event::LogLinesDropped => "LogLinesDropped",
+            Event::NotificationsSent => "NotificationsSent",
+            Event::NotificationRetries => "NotificationRetries",
+            Event::NotificationsFailed => "NotificationsFailed",
+            Event::JobRuns => "JobRuns",
+            Event::JobFailures => "JobFailures",
         }
     }
 }

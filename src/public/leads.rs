@@ -93,7 +93,9 @@ async fn accept_lead(
             .check(ip)
             .map_err(|retry_after_secs| AppError::TooManyRequests { retry_after_secs })?;
     }
-    let stored = match db::leads::insert(&state.db, &lead, db::leads::AddedBy::Visitor).await {
+    let notify = db::outbox::Notify::from_settings(&state.settings.notifications);
+    let visitor = db::leads::AddedBy::Visitor;
+    let stored = match db::leads::insert(&state.db, &lead, visitor, notify).await {
         Ok(stored) => stored,
         Err(error) => {
             let error = AppError::from(error);

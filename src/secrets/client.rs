@@ -1,9 +1,12 @@
-//! The Secrets Manager client: rustls with ring (no aws-lc, no second TLS stack) and Mozilla's root
-//! certificates compiled in — a scratch image has no CA files to read. `AWS_ENDPOINT_URL` and the standard
+//! The AWS clients (Secrets Manager here; SES in `email/ses.rs` through [`sdk_config`] too): rustls with ring
+//! (no aws-lc, no second TLS stack) and Mozilla's root certificates compiled in — a scratch image has no CA files to read. `AWS_ENDPOINT_URL` and the standard
 //! credential chain (the ECS task role) come from aws-config as usual.
 
-use aws_config::BehaviorVersion;
+use std::time::Duration;
+
 use aws_config::retry::RetryConfig;
+use aws_config::timeout::TimeoutConfig;
+use aws_config::{BehaviorVersion, SdkConfig};
 use aws_sdk_secretsmanager::Client;
 use aws_sdk_secretsmanager::config::Region;
 use aws_smithy_http_client::tls::rustls_provider::CryptoMode;
@@ -25,14 +28,32 @@ pub fn http_client() -> SharedHttpClient {
 }
 
 pub async fn secrets_manager(region: &str) -> Client {
-    let config = aws_config::defaults(BehaviorVersion::latest())
+    // Throttling and transient errors are retried with exponential backoff and jitter.
+    Client::new(&sdk_config(region, 5, None).await)
+}
+
+/// The shared AWS configuration for one region: this HTTPS client, the standard credential chain (the ECS
+/// task role), `AWS_ENDPOINT_URL` honoured; `max_attempts` tries per call with the SDK's backoff, and an
+/// optional deadline for a whole call (retries included).
+pub async fn sdk_config(
+    region: &str,
+    max_attempts: u32,
+    operation_timeout: Option<Duration>,
+) -> SdkConfig {
+    let mut loader = aws_config::defaults(BehaviorVersion::latest())
         .region(Region::new(region.to_owned()))
         .http_client(http_client())
-        // Throttling and transient errors are retried with exponential backoff and jitter.
-        .retry_config(RetryConfig::standard().with_max_attempts(5))
-        .load()
-        .await;
-    Client::new(&config)
+        .retry_config(RetryConfig::standard().with_max_attempts(max_attempts));
+    if let Some(limit) = operation_timeout {
+        // The SDK's default connect timeout (3.1 s) kept, plus a deadline for the whole call.
+        loader = loader.timeout_config(
+            TimeoutConfig::builder()
+                .connect_timeout(Duration::from_millis(3100))
+                .operation_timeout(limit)
+                .build(),
+        );
+    }
+    loader.load().await
 }
 
 fn embedded_roots() -> TrustStore {

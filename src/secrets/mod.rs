@@ -9,7 +9,7 @@
 
 mod client;
 
-pub use client::http_client;
+pub use client::{http_client, sdk_config};
 
 use std::sync::Arc;
 use std::time::Duration;

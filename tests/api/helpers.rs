@@ -44,6 +44,12 @@ fn base_env(database_url: String) -> HashMap<String, String> {
         ("RR_LEADS__RATE_LIMIT_PER_MINUTE".into(), "1000".into()),
         ("RR_LEADS__RATE_LIMIT_BURST".into(), "1000".into()),
         ("LOG_LEVEL".into(), "error".into()),
+        // Background jobs and the notification worker stay asleep: tests run them by hand.
+        ("RR_JOBS__TICK_SECS".into(), "86400".into()),
+        (
+            "RR_NOTIFICATIONS__POLL_INTERVAL_SECS".into(),
+            "86400".into(),
+        ),
         ("DATABASE_URL".into(), database_url),
     ])
 }
@@ -115,6 +121,15 @@ mod crate_support {
 }
 
 impl TestApp {
+    /// The settings this app would load with `extra` on top (for running jobs by hand).
+    pub fn settings_with(&self, extra: &[(&str, &str)]) -> Settings {
+        let mut env = base_env(self.database_url.clone());
+        for (k, v) in extra {
+            env.insert((*k).into(), (*v).into());
+        }
+        Settings::load_from(&env).expect("test settings are valid")
+    }
+
     pub fn url(&self, path: &str) -> String {
         format!("{}{}", self.address, path)
     }

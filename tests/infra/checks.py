@@ -246,6 +246,21 @@ def static(path):
               and props("LogGroup")["LogGroupName"] == {"Fn::Sub": "/ecs/${ServiceName}"})
         task_role = props("TaskRole")
         statements = [s for p in task_role["Policies"] for s in p["PolicyDocument"]["Statement"]]
+        ses = R.get("SesSendPolicy", {})
+        ses_stmts = ses.get("Properties", {}).get("PolicyDocument", {}).get("Statement", [])
+        check("only with a NotificationSender: the task role may ses:SendEmail from that identity, nothing more",
+              ses.get("Type") == "AWS::IAM::Policy" and ses.get("Condition") == "HasNotificationSender"
+              and ses["Properties"]["Roles"] == [ref("TaskRole")] and len(ses_stmts) == 1
+              and ses_stmts[0]["Effect"] == "Allow" and ses_stmts[0]["Action"] == "ses:SendEmail"
+              and ses_stmts[0]["Resource"].get("Fn::Sub", "").endswith(":identity/${NotificationSender}"),
+              ses_stmts)
+        identity = R.get("SesIdentity", {})
+        env_names = {e["Name"]: e["Value"] for e in props("TaskDefinition")["ContainerDefinitions"][0]["Environment"]}
+        check("NotificationSender becomes the SES identity (only when set) and RR_NOTIFICATIONS__FROM",
+              identity.get("Type") == "AWS::SES::EmailIdentity" and identity.get("Condition") == "HasNotificationSender"
+              and identity["Properties"]["EmailIdentity"] == ref("NotificationSender")
+              and env_names.get("RR_NOTIFICATIONS__FROM") == ref("NotificationSender")
+              and "RR_SITE__PUBLIC_URL" in env_names)
         check("task role: only secretsmanager:GetSecretValue on the database secret, nothing else",
               "ManagedPolicyArns" not in task_role and len(statements) == 1
               and statements[0]["Effect"] == "Allow"
@@ -283,13 +298,17 @@ def static(path):
         env = {e["Name"]: e["Value"] for e in c["Environment"]}
         check("container env: DB_SERVER (RDS endpoint), DB_DATABASE, SECRET_NAME (secret ARN), AWS_REGION, PORT, "
               "RR_SERVER__TRUSTED_PROXIES (the VPC: only the ALB may forward client addresses), "
-              "RR_DATABASE__POOL_SIZE (the connection budget), RR_METRICS__NAMESPACE (the alarms' and dashboard's)",
+              "RR_DATABASE__POOL_SIZE (the connection budget), RR_METRICS__NAMESPACE (the alarms' and dashboard's), "
+              "RR_NOTIFICATIONS__FROM and RR_SITE__PUBLIC_URL (lead emails and their links)",
               env == {"DB_SERVER": getatt("Database", "Endpoint.Address"), "DB_DATABASE": ref("DBName"),
                       "SECRET_NAME": getatt("Database", "MasterUserSecret.SecretArn"),
                       "AWS_REGION": ref("AWS::Region"), "PORT": {"Fn::Sub": "${ContainerPort}"},
                       "RR_SERVER__TRUSTED_PROXIES": ref("VpcCidr"),
                       "RR_DATABASE__POOL_SIZE": POOL_LOOKUP,
-                      "RR_METRICS__NAMESPACE": ref("MetricsNamespace")}, env)
+                      "RR_METRICS__NAMESPACE": ref("MetricsNamespace"),
+                      "RR_NOTIFICATIONS__FROM": ref("NotificationSender"),
+                      "RR_SITE__PUBLIC_URL": ref("SitePublicUrl")},
+              env)
         check("container: read-only root filesystem, container port (parameter), awslogs to the log group",
               c["ReadonlyRootFilesystem"] is True and c["PortMappings"][0]["ContainerPort"] == ref("ContainerPort")
               and c["LogConfiguration"]["LogDriver"] == "awslogs"
@@ -830,11 +849,11 @@ def stack(name, mode, template, extra):
         check(tag + "image %s" % want_image, c["image"] == want_image, c["image"])
         check(tag + "env DB_SERVER = the RDS endpoint, DB_DATABASE, SECRET_NAME = the secret ARN, AWS_REGION, PORT, "
               "RR_SERVER__TRUSTED_PROXIES = the VPC CIDR, RR_DATABASE__POOL_SIZE = %s (%s, MaxTasks %d; output too), "
-              "RR_METRICS__NAMESPACE = %s" % (pool, db_class, max_tasks, namespace),
+              "RR_METRICS__NAMESPACE = %s, no lead emails" % (pool, db_class, max_tasks, namespace),
               env == {"DB_SERVER": d.get("Endpoint", {}).get("Address"), "DB_DATABASE": "ritualroast",
                       "SECRET_NAME": out["DatabaseSecretArn"], "AWS_REGION": region, "PORT": "8080",
                       "RR_SERVER__TRUSTED_PROXIES": "10.20.0.0/16", "RR_DATABASE__POOL_SIZE": pool,
-                      "RR_METRICS__NAMESPACE": namespace}
+                      "RR_METRICS__NAMESPACE": namespace, "RR_NOTIFICATIONS__FROM": "", "RR_SITE__PUBLIC_URL": ""}
               and out.get("DatabasePoolSize") == pool, (env, out.get("DatabasePoolSize")))
         check(tag + "container: port 8080, read-only root filesystem, awslogs to /ecs/%s, no sysctl" % service,
               [p["containerPort"] for p in c["portMappings"]] == [8080] and c["readonlyRootFilesystem"] is True

@@ -1,0 +1,5 @@
+DROP INDEX login_attempts_at;
+DROP TABLE erasures;
+DROP TABLE job_runs;
+DROP TABLE notification_outbox;
+ALTER TABLE staff_users DROP COLUMN notify;
