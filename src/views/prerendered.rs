@@ -1,6 +1,14 @@
 //! A page rendered once with placeholders, then filled per request: the landing page differs between
 //! requests only by its form token and (without `site.public_url`) the origin in its absolute links, so
-//! serving it is a few string copies instead of a render.
+//! serving it is a list of shared pieces and a few short copies instead of a render. The pieces go to the
+//! connection's write buffer as they are: the page is copied once per request, not twice.
+
+use std::convert::Infallible;
+use std::pin::Pin;
+use std::task::{Context, Poll};
+
+use actix_web::body::{BodySize, MessageBody};
+use actix_web::web::Bytes;
 
 /// What a request fills in.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -16,8 +24,7 @@ pub const TOKEN_PLACEHOLDER: &str = "0rrformtokenplaceholder000000000";
 
 /// The rendered page cut at every placeholder.
 pub struct Prerendered {
-    parts: Vec<(String, Option<Hole>)>,
-    len: usize,
+    parts: Vec<(Bytes, Option<Hole>)>,
 }
 
 impl Prerendered {
@@ -42,32 +49,58 @@ impl Prerendered {
             .min_by_key(|(at, _, _)| *at);
             match next {
                 Some((at, hole, text)) => {
-                    parts.push((rest[..at].to_owned(), Some(hole)));
+                    parts.push((Bytes::copy_from_slice(rest[..at].as_bytes()), Some(hole)));
                     rest = &rest[at + text.len()..];
                 }
                 None => {
-                    parts.push((rest.to_owned(), None));
+                    parts.push((Bytes::copy_from_slice(rest.as_bytes()), None));
                     break;
                 }
             }
         }
-        Self {
-            len: page.len(),
-            parts,
-        }
+        Self { parts }
     }
 
-    pub fn fill(&self, origin: &str, form_token: &str) -> String {
-        let mut page = String::with_capacity(self.len + 256);
+    /// The page for one request, as a response body.
+    pub fn fill(&self, origin: &str, form_token: &str) -> FilledPage {
+        let origin = Bytes::copy_from_slice(origin.as_bytes());
+        let form_token = Bytes::copy_from_slice(form_token.as_bytes());
+        let mut pieces = Vec::with_capacity(self.parts.len() * 2);
         for (text, hole) in &self.parts {
-            page.push_str(text);
+            pieces.push(text.clone());
             match hole {
-                Some(Hole::Origin) => page.push_str(origin),
-                Some(Hole::FormToken) => page.push_str(form_token),
+                Some(Hole::Origin) => pieces.push(origin.clone()),
+                Some(Hole::FormToken) => pieces.push(form_token.clone()),
                 None => {}
             }
         }
-        page
+        let size = pieces.iter().map(Bytes::len).sum::<usize>() as u64;
+        FilledPage {
+            pieces: pieces.into_iter(),
+            size,
+        }
+    }
+}
+
+/// A filled page: its pieces in order, with the total length known up front (a `Content-Length`, not a
+/// chunked body).
+pub struct FilledPage {
+    pieces: std::vec::IntoIter<Bytes>,
+    size: u64,
+}
+
+impl MessageBody for FilledPage {
+    type Error = Infallible;
+
+    fn size(&self) -> BodySize {
+        BodySize::Sized(self.size)
+    }
+
+    fn poll_next(
+        self: Pin<&mut Self>,
+        _: &mut Context<'_>,
+    ) -> Poll<Option<Result<Bytes, Infallible>>> {
+        Poll::Ready(self.get_mut().pieces.next().map(Ok))
     }
 }
 
@@ -80,9 +113,10 @@ mod tests {
         let page = format!(
             "<a href=\"{ORIGIN_PLACEHOLDER}/\">x</a><input value=\"{TOKEN_PLACEHOLDER}\"><meta content=\"{ORIGIN_PLACEHOLDER}/i.jpg\">"
         );
-        assert_eq!(
-            Prerendered::new(&page).fill("https://a.example", "tok"),
-            "<a href=\"https://a.example/\">x</a><input value=\"tok\"><meta content=\"https://a.example/i.jpg\">"
-        );
+        let filled = Prerendered::new(&page).fill("https://a.example", "tok");
+        let expected = "<a href=\"https://a.example/\">x</a><input value=\"tok\"><meta content=\"https://a.example/i.jpg\">";
+        assert_eq!(filled.size(), BodySize::Sized(expected.len() as u64));
+        let bytes: Vec<u8> = filled.pieces.flat_map(|piece| piece.to_vec()).collect();
+        assert_eq!(String::from_utf8(bytes).unwrap(), expected);
     }
 }
