@@ -49,7 +49,7 @@ impl Prerendered {
             .min_by_key(|(at, _, _)| *at);
             match next {
                 Some((at, hole, text)) => {
-                    parts.push((Bytes::copy_from_slice(rest[..at].as_bytes()), Some(hole)));
+                    parts.push((Bytes::copy_from_slice(&rest.as_bytes()[..at]), Some(hole)));
                     rest = &rest[at + text.len()..];
                 }
                 None => {
