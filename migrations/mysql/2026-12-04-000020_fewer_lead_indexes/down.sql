@@ -1,3 +1,2 @@
 ALTER TABLE leads ADD INDEX leads_email (email), ADD INDEX leads_interest_created_at (interest, created_at, id),
-    ADD INDEX leads_consent_created_at (consent, created_at, id), ADD INDEX leads_status_name_id (status, name, id),
-    ADD INDEX leads_status_email_id (status, email, id);
+    ADD INDEX leads_consent_created_at (consent, created_at, id);
