@@ -213,7 +213,7 @@ fn failed_and_throttled_sign_ins_are_security_events_with_account_and_client_but
             .unwrap();
     }
     let events: Vec<serde_json::Value> = server
-        .log_lines()
+        .log_lines_once(|line| line["outcome"] == "sign-in throttled")
         .into_iter()
         .filter(|line| line["event"] == "security")
         .collect();

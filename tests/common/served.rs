@@ -88,6 +88,19 @@ impl Served {
             .collect()
     }
 
+    /// The log lines once one of them satisfies `wanted`, or after 5 s: the app writes its log from a
+    /// buffer a few milliseconds behind the requests.
+    pub fn log_lines_once(&self, wanted: impl Fn(&serde_json::Value) -> bool) -> Vec<serde_json::Value> {
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+        loop {
+            let lines = self.log_lines();
+            if lines.iter().any(&wanted) || std::time::Instant::now() > deadline {
+                return lines;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(20));
+        }
+    }
+
     pub fn log_text(&self) -> String {
         self.log.lock().unwrap().join("\n")
     }
