@@ -267,10 +267,13 @@ async fn mail_held_up_by_an_ses_outage_goes_out_once_ses_is_back() {
     let tasks = Served::start_together((0..2).map(|_| app(&database, &moto.url)));
     moto.stop();
     let ids = post_leads(&tasks, 5).await;
-    // Let the workers fail a few times against the missing SES.
-    tokio::time::sleep(Duration::from_secs(5)).await;
+    // Let the workers fail against the missing SES: every row tried at least once, none given up.
     let waiting =
         "SELECT COUNT(*) FROM notification_outbox WHERE state = 'pending' AND attempts > 0";
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while count(&database, waiting).await < 10 && Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    }
     assert_eq!(
         count(&database, waiting).await,
         10,
