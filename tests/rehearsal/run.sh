@@ -192,7 +192,9 @@ run_task() {
   task_env=("DB_SERVER=$db_host" "DB_DATABASE=$database" "SECRET_NAME=$secret_arn" "AWS_REGION=$region" "PORT=$port"
     "RR_SERVER__TRUSTED_PROXIES=$(template_param_default VpcCidr)"
     "RR_DATABASE__POOL_SIZE=$(template_default_pool_size)"
-    "RR_METRICS__NAMESPACE=$(template_param_default MetricsNamespace)")
+    "RR_METRICS__NAMESPACE=$(template_param_default MetricsNamespace)"
+    "RR_NOTIFICATIONS__FROM=$(template_param_default NotificationSender | tr -d '"')"
+    "RR_SITE__PUBLIC_URL=$(template_param_default SitePublicUrl | tr -d '"')")
   # What AWS provides and this host does not: the Secrets Manager endpoint (moto), credentials (the task role
   # on ECS) and trust in the database's CA (the RDS CAs are embedded in the binary; the test CA is not).
   stand_ins=("AWS_ENDPOINT_URL=http://$aws_host:$moto_port" AWS_ACCESS_KEY_ID=rehearsal
