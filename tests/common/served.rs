@@ -90,7 +90,10 @@ impl Served {
 
     /// The log lines once one of them satisfies `wanted`, or after 5 s: the app writes its log from a
     /// buffer a few milliseconds behind the requests.
-    pub fn log_lines_once(&self, wanted: impl Fn(&serde_json::Value) -> bool) -> Vec<serde_json::Value> {
+    pub fn log_lines_once(
+        &self,
+        wanted: impl Fn(&serde_json::Value) -> bool,
+    ) -> Vec<serde_json::Value> {
         let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
         loop {
             let lines = self.log_lines();
