@@ -66,7 +66,13 @@ pub async fn apply(
         let query: ListQuery = serde_urlencoded::from_str(&form.matching)
             .map_err(|_| AppError::BadRequest("the list's filters could not be read".into()))?;
         let filter = query.parse(staff.user.id, staff.today()).filter;
-        form.ids = match lead_queries::matching_ids(&state.db, &filter, MAX_MATCHING).await? {
+        form.ids = match lead_queries::matching_ids(
+            &state.db,
+            &lead_queries::plan(&state.db, filter).await?,
+            MAX_MATCHING,
+        )
+        .await?
+        {
             Some(ids) => ids,
             None => {
                 let message = format!(

@@ -10,8 +10,9 @@ use futures_util::stream;
 use super::guard::Staff;
 use super::list_params::ListQuery;
 use std::fmt::Write;
+use std::sync::Arc;
 
-use crate::db::lead_queries::{self, LeadFilter};
+use crate::db::lead_queries::{self, PlannedFilter};
 use crate::db::leads::Lead;
 use crate::db::{DbPool, staff};
 use crate::domain::LeadField;
@@ -31,6 +32,11 @@ pub async fn csv(
         Ok(users) => users.into_iter().map(|u| (u.id, u.display_name)).collect(),
         Err(error) => return AppError::from(error).error_response(),
     };
+    // Planned once for the whole export, not once per batch.
+    let planned = match lead_queries::plan(&state.db, filter).await {
+        Ok(planned) => planned,
+        Err(error) => return AppError::from(error).error_response(),
+    };
     tracing::info!(staff_user_id = staff.user.id, "lead export started");
     let filename = format!("leads-{}.csv", chrono::Utc::now().format("%Y%m%d-%H%M"));
     HttpResponse::Ok()
@@ -40,7 +46,7 @@ pub async fn csv(
             format!("attachment; filename=\"{filename}\""),
         ))
         .insert_header(("Cache-Control", "no-store"))
-        .streaming(rows(state.db.clone(), filter, owners))
+        .streaming(rows(state.db.clone(), Arc::new(planned), Arc::new(owners)))
 }
 
 enum Step {
@@ -55,12 +61,12 @@ type Owners = Vec<(i64, String)>;
 
 fn rows(
     db: DbPool,
-    filter: LeadFilter,
-    owners: Owners,
+    planned: Arc<PlannedFilter>,
+    owners: Arc<Owners>,
 ) -> impl futures_util::Stream<Item = Result<web::Bytes, actix_web::Error>> {
     stream::unfold(Step::Header, move |step| {
         let db = db.clone();
-        let filter = filter.clone();
+        let planned = planned.clone();
         let owners = owners.clone();
         async move {
             let after = match step {
@@ -70,7 +76,7 @@ fn rows(
                 }
                 Step::Below(before) => before,
             };
-            match lead_queries::export_batch(&db, &filter, after, BATCH).await {
+            match lead_queries::export_batch(&db, &planned, after, BATCH).await {
                 Ok(batch) if batch.is_empty() => None,
                 Ok(batch) => {
                     let next = if (batch.len() as i64) < BATCH {

@@ -36,7 +36,8 @@ pub async fn show(
         PageStart::After(cursor) => (params.sort, Some(cursor)),
         PageStart::Before(cursor) => (params.sort.reversed(), Some(cursor)),
     };
-    let mut rows = lead_queries::page(&state.db, &params.filter, walk, from, PAGE_SIZE + 1).await?;
+    let planned = lead_queries::plan(&state.db, params.filter.clone()).await?;
+    let mut rows = lead_queries::page(&state.db, &planned, walk, from, PAGE_SIZE + 1).await?;
     let beyond = rows.len() as i64 > PAGE_SIZE;
     rows.truncate(PAGE_SIZE as usize);
     let backwards = matches!(params.start, PageStart::Before(_));
@@ -54,7 +55,7 @@ pub async fn show(
     let (total, more) = if params.start == PageStart::First && !has_next {
         (rows.len() as i64, false)
     } else {
-        lead_queries::count_up_to(&state.db, &params.filter, COUNT_CAP).await?
+        lead_queries::count_up_to(&state.db, &planned, COUNT_CAP).await?
     };
     let link = |start: PageStart, page: u32| {
         format!(

@@ -135,23 +135,30 @@ macro_rules! ordered_page {
     }};
 }
 
-/// One page of the list: up to `limit` leads matching `filter`, in `sort` order, after `after`.
+/// A filter with its search planned ([`lead_search::plan`]: one query per word): planned once per request
+/// or export, then used for the page, the count and every batch.
+pub struct PlannedFilter {
+    filter: LeadFilter,
+    search: Vec<SearchTerm>,
+}
+
+pub async fn plan(pool: &DbPool, filter: LeadFilter) -> DbResult<PlannedFilter> {
+    let search = match &filter.text {
+        Some(text) => lead_search::plan(pool, text).await?,
+        None => Vec::new(),
+    };
+    Ok(PlannedFilter { filter, search })
+}
+
+/// One page of the list: up to `limit` matching leads, in `sort` order, after `after`.
 pub async fn page(
     pool: &DbPool,
-    filter: &LeadFilter,
+    planned: &PlannedFilter,
     sort: Sort,
     after: Option<&Cursor>,
     limit: i64,
 ) -> DbResult<Vec<Lead>> {
-    let search = search_plan(pool, filter).await?;
-    planned_page(pool, filter, &search, sort, after, limit).await
-}
-
-async fn search_plan(pool: &DbPool, filter: &LeadFilter) -> DbResult<Vec<SearchTerm>> {
-    match &filter.text {
-        Some(text) => lead_search::plan(pool, text).await,
-        None => Ok(Vec::new()),
-    }
+    planned_page(pool, &planned.filter, &planned.search, sort, after, limit).await
 }
 
 async fn planned_page(
@@ -251,12 +258,11 @@ fn statuses_from(sort: Sort, from: LeadStatus, status: LeadStatus) -> bool {
 /// lookup from an index entry to its row.
 pub async fn export_batch(
     pool: &DbPool,
-    filter: &LeadFilter,
+    planned: &PlannedFilter,
     before: Option<i64>,
     limit: i64,
 ) -> DbResult<Vec<Lead>> {
-    let search = search_plan(pool, filter).await?;
-    let search = search.as_slice();
+    let (filter, search) = (&planned.filter, planned.search.as_slice());
     db_run_retrying!(pool, |conn| {
         let mut query = filtered!(filter, search);
         if let Some(id) = before {
@@ -272,9 +278,8 @@ pub async fn export_batch(
 }
 
 /// The ids of up to `limit` leads matching `filter`, in no particular order.
-async fn ids_up_to(pool: &DbPool, filter: &LeadFilter, limit: i64) -> DbResult<Vec<i64>> {
-    let search = search_plan(pool, filter).await?;
-    let search = search.as_slice();
+async fn ids_up_to(pool: &DbPool, planned: &PlannedFilter, limit: i64) -> DbResult<Vec<i64>> {
+    let (filter, search) = (&planned.filter, planned.search.as_slice());
     db_run_retrying!(pool, |conn| {
         Ok(filtered!(filter, search)
             .select(leads::id)
@@ -288,16 +293,20 @@ async fn ids_up_to(pool: &DbPool, filter: &LeadFilter, limit: i64) -> DbResult<V
 /// action on "all matching" changes.
 pub async fn matching_ids(
     pool: &DbPool,
-    filter: &LeadFilter,
+    planned: &PlannedFilter,
     cap: i64,
 ) -> DbResult<Option<Vec<i64>>> {
-    let ids = ids_up_to(pool, filter, cap + 1).await?;
+    let ids = ids_up_to(pool, planned, cap + 1).await?;
     Ok((ids.len() as i64 <= cap).then_some(ids))
 }
 
 /// Counts matches up to `cap` (a list page says "10000+" rather than counting a million rows per view).
-pub async fn count_up_to(pool: &DbPool, filter: &LeadFilter, cap: i64) -> DbResult<(i64, bool)> {
-    let ids = ids_up_to(pool, filter, cap + 1).await?;
+pub async fn count_up_to(
+    pool: &DbPool,
+    planned: &PlannedFilter,
+    cap: i64,
+) -> DbResult<(i64, bool)> {
+    let ids = ids_up_to(pool, planned, cap + 1).await?;
     let more = ids.len() as i64 > cap;
     Ok((ids.len().min(cap as usize) as i64, more))
 }
