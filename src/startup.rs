@@ -11,7 +11,7 @@ use actix_web::{App, HttpServer, web};
 use crate::config::Settings;
 use crate::db::DbPool;
 use crate::error::AppError;
-use crate::state::{AppState, PasswordChecks, RateLimiter};
+use crate::state::{AppState, LeadIntake, PasswordChecks, RateLimiter};
 use crate::{admin, head_requests, metrics, public, request_limits, security_headers, telemetry};
 
 pub struct Application {
@@ -47,7 +47,11 @@ impl Application {
         let settings = Arc::new(settings);
         crate::jobs::spawn(db.clone(), settings.clone());
         let backend = db.backend_name();
+        let lead_intake = LeadIntake::new(&settings.leads);
+        let notify = crate::db::outbox::Notify::from_settings(&settings.notifications);
+        lead_intake.start(&db, &settings.leads, notify);
         let state = web::Data::new(AppState {
+            lead_intake,
             lead_limiter: RateLimiter::new(
                 settings.leads.rate_limit_per_minute,
                 settings.leads.rate_limit_burst,

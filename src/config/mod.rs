@@ -119,6 +119,12 @@ pub struct LeadSettings {
     pub rate_limit_burst: u32,
     /// Leads (and their history) older than this many months are deleted by the retention job; 0 = keep.
     pub retention_months: u32,
+    /// Valid submissions that may wait to be stored (`state::lead_intake`); beyond it, 503 at once.
+    pub intake_queue: usize,
+    /// The most leads stored in one transaction (one commit).
+    pub intake_batch: usize,
+    /// Transactions storing leads at the same time, each on one pooled connection.
+    pub intake_writers: usize,
 }
 
 #[derive(Debug, Clone, Deserialize)]

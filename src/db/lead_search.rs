@@ -75,21 +75,41 @@ async fn leads_under(pool: &DbPool, from: &str, to: &str) -> DbResult<i64> {
     })
 }
 
-/// One multi-row `INSERT` of a lead's terms (diesel cannot batch-insert through SQLite's async wrapper).
+/// One multi-row `INSERT` of leads' terms (diesel cannot batch-insert through SQLite's async wrapper).
 /// Terms are letters and digits only (`search_terms` splits on everything else), so they are written as
 /// literals; anything else would be skipped rather than quoted.
+fn insert_statement_many<'a>(
+    leads: impl IntoIterator<Item = (i64, &'a [String])>,
+) -> Option<String> {
+    use std::fmt::Write;
+    let mut sql = String::from("INSERT INTO lead_search_terms (term, lead_id) VALUES ");
+    let mut rows = 0;
+    for (lead_id, terms) in leads {
+        for term in terms {
+            if term.is_empty() || !term.chars().all(char::is_alphanumeric) {
+                continue;
+            }
+            let comma = if rows == 0 { "" } else { ", " };
+            let _ = write!(sql, "{comma}('{term}', {lead_id})");
+            rows += 1;
+        }
+    }
+    (rows > 0).then_some(sql)
+}
+
 pub(super) fn insert_statement(lead_id: i64, terms: &[String]) -> Option<String> {
-    let rows: Vec<String> = terms
-        .iter()
-        .filter(|t| !t.is_empty() && t.chars().all(char::is_alphanumeric))
-        .map(|t| format!("('{t}', {lead_id})"))
+    insert_statement_many([(lead_id, terms)])
+}
+
+/// The one statement indexing several new leads, each as `(id, name, email, phone, message)`.
+pub(super) fn index_statement_many<'a>(
+    leads: impl IntoIterator<Item = (i64, &'a str, &'a str, &'a str, &'a str)>,
+) -> Option<String> {
+    let terms: Vec<(i64, Vec<String>)> = leads
+        .into_iter()
+        .map(|(id, name, email, phone, message)| (id, index_terms(name, email, phone, message)))
         .collect();
-    (!rows.is_empty()).then(|| {
-        format!(
-            "INSERT INTO lead_search_terms (term, lead_id) VALUES {}",
-            rows.join(", ")
-        )
-    })
+    insert_statement_many(terms.iter().map(|(id, terms)| (*id, terms.as_slice())))
 }
 
 /// The statement indexing a lead under its current name, email, phone and message.

@@ -1,18 +1,14 @@
-//! Leads: the row type and the queries on it. Every function runs unchanged on SQLite and MySQL.
+//! Leads: the row type and the queries on it (storing new ones is `lead_insert.rs`). Every function runs unchanged on SQLite and MySQL.
 
-use chrono::{NaiveDate, NaiveDateTime, Utc};
+use chrono::{NaiveDate, NaiveDateTime};
 use diesel::prelude::*;
-use diesel_async::{AsyncConnection, RunQueryDsl};
+use diesel_async::RunQueryDsl;
 
-use super::lead_events::NewEvent;
-use super::lead_search;
-use super::outbox::{Notify, enqueue_notifications};
-use super::schema::{lead_events, leads};
-use super::{DbError, DbPool, DbResult, inserted};
+pub use super::lead_insert::{AddedBy, Stored, insert, insert_many};
+use super::schema::leads;
+use super::{DbPool, DbResult};
 use crate::db_run_retrying;
-use crate::domain::{
-    Interest, LeadEmail, LeadField, LeadMessage, LeadName, LeadPhone, LeadStatus, LeadSubmission,
-};
+use crate::domain::{Interest, LeadEmail, LeadField, LeadMessage, LeadName, LeadPhone, LeadStatus};
 
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = leads)]
@@ -37,22 +33,6 @@ pub struct Lead {
     pub follow_up_on: Option<NaiveDate>,
 }
 
-#[derive(Insertable)]
-#[diesel(table_name = leads)]
-struct NewLead<'a> {
-    name: &'a LeadName,
-    email: &'a LeadEmail,
-    phone: &'a LeadPhone,
-    interest: Interest,
-    message: &'a LeadMessage,
-    consent: bool,
-    consent_at: Option<NaiveDateTime>,
-    status: LeadStatus,
-    form_token: &'a str,
-    created_at: NaiveDateTime,
-    updated_at: NaiveDateTime,
-}
-
 impl Lead {
     /// A field's value as text (for exports and plain displays): choices as their wire value, consent as
     /// `yes`/`no`.
@@ -72,102 +52,6 @@ impl Lead {
             }
         }
     }
-}
-
-/// Whether a submission created a lead or repeated one already stored under the same form token.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Stored {
-    Created(i64),
-    AlreadyStored(i64),
-}
-
-impl Stored {
-    pub fn id(self) -> i64 {
-        match self {
-            Stored::Created(id) | Stored::AlreadyStored(id) => id,
-        }
-    }
-}
-
-/// Who is storing a lead: a visitor through the public form, or a staff member (whose "created" entry
-/// in the lead's history is written by the same transaction as the lead).
-#[derive(Debug, Clone, Copy)]
-pub enum AddedBy<'a> {
-    Visitor,
-    Staff(&'a str),
-}
-
-/// Stores a submission once: a second insert with the same form token and the same content finds the
-/// first row instead (see [`LeadSubmission::idempotency_key`]).
-/// (MySQL has no `RETURNING`, so the id is read back through the unique token on both backends.)
-/// With notifications on, the staff who asked to hear about new leads get their outbox rows in the same
-/// transaction (`outbox.rs`): a stored lead always has its notifications, a repeat adds none.
-pub async fn insert(
-    pool: &DbPool,
-    lead: &LeadSubmission,
-    added_by: AddedBy<'_>,
-    notify: Notify,
-) -> DbResult<Stored> {
-    let now = Utc::now().naive_utc();
-    let key = lead
-        .idempotency_key()
-        .unwrap_or_else(|| uuid::Uuid::new_v4().simple().to_string());
-    let form_token = key.as_str();
-    let no_email = LeadEmail::from_stored(String::new());
-    let row = NewLead {
-        name: &lead.name,
-        email: lead.email.as_ref().unwrap_or(&no_email),
-        phone: &lead.phone,
-        interest: lead.interest,
-        message: &lead.message,
-        consent: lead.consent,
-        consent_at: lead.consent.then_some(now),
-        status: LeadStatus::New,
-        form_token,
-        created_at: now,
-        updated_at: now,
-    };
-    db_run_retrying!(pool, |conn| {
-        conn.transaction::<_, DbError, _>(async |conn| {
-            let created = inserted(
-                diesel::insert_into(leads::table)
-                    .values(&row)
-                    .execute(conn)
-                    .await,
-            )?;
-            let id = leads::table
-                .filter(leads::form_token.eq(form_token))
-                .select(leads::id)
-                .first::<i64>(conn)
-                .await?;
-            if !created {
-                return Ok(Stored::AlreadyStored(id));
-            }
-            if let Some(sql) = lead_search::index_statement(
-                id,
-                lead.name.as_str(),
-                row.email.as_str(),
-                lead.phone.as_str(),
-                lead.message.as_str(),
-            ) {
-                diesel::sql_query(sql).execute(conn).await?;
-            }
-            if let AddedBy::Staff(actor) = added_by {
-                diesel::insert_into(lead_events::table)
-                    .values(NewEvent::new(
-                        id,
-                        actor,
-                        "created",
-                        "created by staff".to_owned(),
-                    ))
-                    .execute(conn)
-                    .await?;
-            }
-            enqueue_notifications!(conn, id, notify, now);
-            Ok(Stored::Created(id))
-        })
-        .await
-    })
 }
 
 pub async fn find(pool: &DbPool, id: i64) -> DbResult<Option<Lead>> {

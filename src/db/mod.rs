@@ -19,6 +19,7 @@ pub mod lead_counts;
 pub mod lead_detail_changes;
 pub mod lead_events;
 mod lead_filters;
+mod lead_insert;
 pub mod lead_notes;
 pub mod lead_queries;
 pub mod lead_search;
@@ -72,6 +73,22 @@ pub enum DbError {
     Busy(String),
     #[error(transparent)]
     Query(diesel::result::Error),
+}
+
+impl DbError {
+    /// The same failure for another caller of a shared transaction (a batch of leads): every variant but
+    /// a query error carries only its text, and a query error is never shared (`lead_insert.rs` stores
+    /// that batch again lead by lead).
+    pub(crate) fn duplicate(&self) -> DbError {
+        match self {
+            DbError::Unavailable(cause) => DbError::Unavailable(cause.clone()),
+            DbError::ConnectionLost(cause) => DbError::ConnectionLost(cause.clone()),
+            DbError::Busy(cause) => DbError::Busy(cause.clone()),
+            DbError::Query(error) => DbError::Query(diesel::result::Error::QueryBuilderError(
+                error.to_string().into(),
+            )),
+        }
+    }
 }
 
 /// Fresh-connection retries for work that is safe to repeat, after the first try: bounded, so a database

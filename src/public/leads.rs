@@ -93,21 +93,22 @@ async fn accept_lead(
             .check(ip)
             .map_err(|retry_after_secs| AppError::TooManyRequests { retry_after_secs })?;
     }
-    let notify = db::outbox::Notify::from_settings(&state.settings.notifications);
-    let visitor = db::leads::AddedBy::Visitor;
-    let stored = match db::leads::insert(&state.db, &lead, visitor, notify).await {
+    let receipt = state
+        .lead_intake
+        .submit(lead)
+        .await
+        .and_then(|receipt| Ok((receipt.stored?, receipt.batch)));
+    let (stored, batch) = match receipt {
         Ok(stored) => stored,
-        Err(error) => {
-            let error = AppError::from(error);
-            if error.retry_after_secs().is_none() {
-                return Err(error);
-            }
+        Err(error) if error.retry_after_secs().is_some() => {
             return Ok(Outcome::NotNow(Box::new(values), error));
         }
+        Err(error) => return Err(error),
     };
     tracing::info!(
         lead_id = stored.id(),
         created = matches!(stored, db::leads::Stored::Created(_)),
+        batch,
         "lead stored"
     );
     Ok(Outcome::Stored(stored.id()))

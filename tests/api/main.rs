@@ -19,6 +19,7 @@ mod helpers;
 mod jobs;
 mod lead_data;
 mod lead_details;
+mod lead_intake;
 mod lead_list_work;
 mod lead_search;
 mod lead_timeline;
