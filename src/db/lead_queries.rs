@@ -38,7 +38,7 @@ pub(super) fn day_start(day: NaiveDate) -> NaiveDateTime {
 
 /// The filtered query, boxed so conditions can be added one by one; expanded per backend inside `db_run!`.
 /// A search's terms ([`lead_search::plan`]) each narrow it: the driving one as `id IN (its leads)`, the
-/// others as `EXISTS` probes of the (lead_id, term) index.
+/// others as one-row probes of the (lead_id, term) index for each lead the walk reaches.
 macro_rules! filtered {
     ($filter:expr, $search:expr) => {{
         let filter: &LeadFilter = $filter;
@@ -57,11 +57,17 @@ macro_rules! filtered {
                     ),
                 )
             } else {
-                query.filter(diesel::dsl::exists(
+                // A scalar probe, not `EXISTS`: MariaDB turns `EXISTS` into a semi-join and may start
+                // from the term's (huge) range, sorting a million leads; this can only run per lead, on
+                // the leads the list's own order reaches first.
+                query.filter(
                     lead_search_terms::table
                         .filter(lead_search_terms::lead_id.eq(leads::id))
-                        .filter(in_range),
-                ))
+                        .filter(in_range)
+                        .select(lead_search_terms::lead_id)
+                        .single_value()
+                        .is_not_null(),
+                )
             };
         }
         if let Some(status) = filter.status {
