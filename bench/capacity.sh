@@ -24,78 +24,30 @@ while [ $# -gt 0 ]; do
   esac
 done
 
-command -v wrk >/dev/null || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null)
 command -v docker >/dev/null || { echo "Docker is required" >&2; exit 1; }
 
 bin=${RR_BENCH_BINARY:-target/x86_64-unknown-linux-musl/release/ritual-roast}
-if [ ! -x "$bin" ]; then
-  echo "building the release binary ($bin)…" >&2
-  rustup target list --installed 2>/dev/null | grep -q x86_64-unknown-linux-musl || rustup target add x86_64-unknown-linux-musl
-  cargo build --release --target x86_64-unknown-linux-musl >&2
-fi
-
-work=$(mktemp -d /tmp/rr-capacity.XXXXXX)
+. bench/common.sh
+bench_setup rr-capacity "$bin" wrk:wrk curl:curl mysqlslap:mariadb-client
 containers=()
-cleanup() {
+remove_containers() {
   for c in "${containers[@]}"; do docker rm -f "$c" >/dev/null 2>&1 || true; done
-  [ -n "${RR_TEST_MARIADB_PID:-}" ] && kill "$RR_TEST_MARIADB_PID" 2>/dev/null || true
-  rm -rf "$work"
 }
-trap cleanup EXIT
+exit_hooks+=(remove_containers)
 
 mkdir -p "$work/context"
 cp "$bin" "$work/context/ritual-roast"
 image=ritual-roast:capacity
 docker build -q -f Dockerfile.scratch --build-arg BINARY=ritual-roast -t "$image" "$work/context" >/dev/null
 
-eval "$(scripts/mariadb-test-server.sh)"
-admin=$RR_TEST_MYSQL_URL
-base=${admin%/*}
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
-read -r db_user db_password db_host db_port <<<"$(python3 -c 'import sys, urllib.parse as u; p = u.urlparse(sys.argv[1]); print(p.username, u.unquote(p.password), p.hostname, p.port)' "$admin")"
-db_args=(-h "$db_host" -P "$db_port" -u "$db_user" "-p$db_password")
-sql() { mysql "${db_args[@]}" "$@"; }
+# Always a MariaDB of its own (the databases it makes have fixed names), stopped on exit.
+unset RR_TEST_MYSQL_URL
+mariadb_start
+mysql_login "$RR_TEST_MYSQL_URL"
+base=$db_base
 
-# The lead post: a valid form, a fresh idempotency token per request (each post is a new lead).
-cat >"$work/lead.lua" <<'LUA'
-wrk.method = "POST"
-wrk.headers["Content-Type"] = "application/x-www-form-urlencoded"
-wrk.headers["Accept"] = "application/json"
-local n = 0
-request = function()
-  n = n + 1
-  local token = string.format("%08x%08x%016x", math.random(0, 0x7fffffff), os.time(), n)
-  return wrk.format(nil, "/leads", nil,
-    "name=Capacity+Test&email=cap%40example.com&interest=beans&form_token=" .. token)
-end
-LUA
-# Counts answers by status class, for the overload runs.
-cat >"$work/count.lua" <<'LUA'
-local threads = {}
-setup = function(thread) table.insert(threads, thread) end
-init = function() ok = 0; shed = 0; other = 0; other_codes = "" end
-response = function(status)
-  if status < 400 then ok = ok + 1 elseif status == 503 or status == 429 then shed = shed + 1
-  else other = other + 1; if #other_codes < 40 then other_codes = other_codes .. status .. " " end end
-end
-done = function(summary)
-  local o, s, x, codes = 0, 0, 0, ""
-  for _, t in ipairs(threads) do
-    o = o + t:get("ok"); s = s + t:get("shed"); x = x + t:get("other"); codes = codes .. t:get("other_codes")
-  end
-  local e = summary.errors
-  io.write(string.format("COUNTS ok=%d shed=%d other=%d\n", o, s, x))
-  io.write(string.format("OTHER %s socket errors: connect %d, read %d, write %d, timeout %d\n",
-    codes, e.connect, e.read, e.write, e.timeout))
-end
-LUA
-cat "$work/lead.lua" "$work/count.lua" >"$work/lead-count.lua"
-
-# wrk's "Requests/sec" and its p99 (in ms), from --latency output.
-rate_of() { awk '/Requests\/sec/ {print $2}' "$1"; }
-p99_of() {
-  awk '$1 == "99%" {v=$2; if (v ~ /us$/) {sub(/us/,"",v); v/=1000} else if (v ~ /ms$/) {sub(/ms/,"",v)} else if (v ~ /s$/) {sub(/s/,"",v); v*=1000}; print v}' "$1"
-}
+# lead.lua: a lead post, each a new lead; count.lua: answers by status, for the overload runs; lead-count.lua: both.
+write_wrk_scripts "$work"
 
 start_app() { # name cpus port database -> container id (waits for /health.html)
   local name=$1 cpus=$2 port=$3 db=$4 limits=()
@@ -128,7 +80,7 @@ best_under_100ms() { # url, wrk script or "" -> "rate connections p99"
     local args=(-t2 -c"$c" -d"${duration}s" --latency)
     [ -n "$script" ] && args+=(-s "$script")
     wrk "${args[@]}" "$url" >"$work/wrk.out" 2>&1 || true
-    local rate p99; rate=$(rate_of "$work/wrk.out"); p99=$(p99_of "$work/wrk.out")
+    local rate p99; rate=$(wrk_rate <"$work/wrk.out"); p99=$(wrk_ms 99% <"$work/wrk.out")
     [ -z "$rate" ] || [ -z "$p99" ] && continue
     if awk -v p="$p99" 'BEGIN {exit !(p < 100)}'; then
       if awk -v r="$rate" -v b="${best%% *}" 'BEGIN {exit !(r > b)}'; then best="$rate $c $p99"; fi
@@ -166,16 +118,10 @@ for cpus in host $sizes; do
 done
 
 # The database's own ceiling for this table: single-row inserts from 64 clients, no app in between.
-sql -e "CREATE DATABASE cap_ceiling CHARACTER SET utf8mb4"
 port=$(free_port); start_app "rr-capacity-schema-$$" 1 "$port" cap_schema >/dev/null
-sql cap_schema -e "CREATE TABLE cap_ceiling.leads LIKE cap_schema.leads"
 docker rm -f "rr-capacity-schema-$$" >/dev/null
 queries=40000
-start=$(date +%s.%N)
-mysqlslap "${db_args[@]}" --concurrency=64 --iterations=1 \
-  --number-of-queries=$queries --create-schema=cap_ceiling \
-  --query="INSERT INTO leads (name, email, phone, interest, message, consent, status, form_token, created_at, updated_at, version) VALUES ('Capacity Test', 'cap@example.com', '', 'beans', '', 0, 'new', REPLACE(UUID(), '-', ''), NOW(6), NOW(6), 1)" >/dev/null
-end=$(date +%s.%N)
+ceiling=$(insert_ceiling cap_schema cap_ceiling $queries 64)
 echo
 echo "MariaDB $(sql -N -e 'SELECT VERSION()') on this machine: single-row INSERT ceiling into the leads table, 64 clients:" \
-  "$(awk -v q=$queries -v s="$start" -v e="$end" 'BEGIN {printf "%.0f", q / (e - s)}') inserts/s"
+  "$ceiling inserts/s"
