@@ -2,6 +2,7 @@
 //! paths carry no query string and no bodies: visitors' details and secrets never reach the log. Lines go
 //! through a bounded buffer and a writer thread of their own ([`sink`]): a request never waits on stdout.
 
+mod request_id;
 mod requests;
 mod sink;
 
@@ -41,8 +42,9 @@ pub fn init(settings: &LogSettings) -> FlushOnDrop {
         LogFormat::Json => builder
             .json()
             .flatten_event(true)
-            .with_current_span(true)
+            .with_current_span(false)
             .with_span_list(false)
+            .map_event_format(request_id::JsonWithRequestId)
             .try_init(),
         LogFormat::Pretty => builder.try_init(),
     };
