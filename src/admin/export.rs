@@ -14,13 +14,13 @@ use std::sync::Arc;
 
 use crate::db::lead_queries::{self, PlannedFilter};
 use crate::db::leads::Lead;
-use crate::db::{DbPool, staff};
+use crate::db::{DbError, DbPool, DbResult, staff};
 use crate::domain::LeadField;
 use crate::error::AppError;
 use crate::state::AppState;
 
-/// Leads per database round trip (a million-row export is 2,000 batches); each batch's rows and text are
-/// held at once, so this also bounds the export's memory (tests/process_serving.rs).
+/// Leads per database round trip (a million-row export is 2,000 batches); a batch's rows and text, and the
+/// next batch's rows, are held at once, so this also bounds the export's memory (tests/process_serving.rs).
 const BATCH: i64 = 500;
 pub async fn csv(
     state: web::Data<AppState>,
@@ -51,13 +51,26 @@ pub async fn csv(
 
 enum Step {
     Header,
-    /// The next batch: leads below this id (all, at first).
-    Below(Option<i64>),
+    /// The next batch, already on its way: fetched while the previous one is written and sent.
+    Fetching(tokio::task::JoinHandle<DbResult<Vec<Lead>>>),
     Done,
 }
 
 /// Staff ids and names, for the owner column.
 type Owners = Vec<(i64, String)>;
+
+/// Leads below `before` (all, at first), fetched in a task of its own so the database reads the next
+/// batch while this one is turned into CSV (SQLite runs the query on a blocking thread: the two overlap).
+fn fetch(
+    db: &DbPool,
+    planned: &Arc<PlannedFilter>,
+    before: Option<i64>,
+) -> tokio::task::JoinHandle<DbResult<Vec<Lead>>> {
+    let (db, planned) = (db.clone(), planned.clone());
+    tokio::task::spawn_local(async move {
+        lead_queries::export_batch(&db, &planned, before, BATCH).await
+    })
+}
 
 fn rows(
     db: DbPool,
@@ -65,24 +78,29 @@ fn rows(
     owners: Arc<Owners>,
 ) -> impl futures_util::Stream<Item = Result<web::Bytes, actix_web::Error>> {
     stream::unfold(Step::Header, move |step| {
-        let db = db.clone();
-        let planned = planned.clone();
-        let owners = owners.clone();
+        let (db, planned, owners) = (db.clone(), planned.clone(), owners.clone());
         async move {
-            let after = match step {
+            let fetching = match step {
                 Step::Done => return None,
                 Step::Header => {
-                    return Some((Ok(web::Bytes::from(header())), Step::Below(None)));
+                    let first = fetch(&db, &planned, None);
+                    return Some((Ok(web::Bytes::from(header())), Step::Fetching(first)));
                 }
-                Step::Below(before) => before,
+                Step::Fetching(fetching) => fetching,
             };
-            match lead_queries::export_batch(&db, &planned, after, BATCH).await {
+            let fetched = fetching.await.unwrap_or_else(|e| {
+                Err(DbError::Unavailable(format!(
+                    "the export task stopped: {e}"
+                )))
+            });
+            match fetched {
                 Ok(batch) if batch.is_empty() => None,
                 Ok(batch) => {
-                    let next = if (batch.len() as i64) < BATCH {
-                        Step::Done
-                    } else {
-                        Step::Below(batch.last().map(|last| last.id))
+                    let next = match batch.last() {
+                        Some(last) if batch.len() as i64 == BATCH => {
+                            Step::Fetching(fetch(&db, &planned, Some(last.id)))
+                        }
+                        _ => Step::Done,
                     };
                     let mut chunk = String::with_capacity(batch.len() * 160);
                     for lead in &batch {
