@@ -61,17 +61,24 @@ pub async fn plan(pool: &DbPool, text: &str) -> DbResult<Vec<SearchTerm>> {
     Ok(terms)
 }
 
-/// How many index rows a prefix range holds, counted up to just past [`DRIVER_MAX_LEADS`].
+/// How many index rows a prefix range holds, counted up to just past [`DRIVER_MAX_LEADS`]: counted by the
+/// database over a bounded range of the index, not loaded to be counted.
 async fn leads_under(pool: &DbPool, from: &str, to: &str) -> DbResult<i64> {
+    const SQL: &str = "SELECT COUNT(*) AS rows_in_range FROM (SELECT 1 AS one FROM lead_search_terms \
+         WHERE term >= ? AND term < ? LIMIT ?) AS bounded";
+    #[derive(QueryableByName)]
+    struct Bounded {
+        #[diesel(sql_type = diesel::sql_types::BigInt)]
+        rows_in_range: i64,
+    }
     db_run_retrying!(pool, |conn| {
-        let ids: Vec<i64> = lead_search_terms::table
-            .filter(lead_search_terms::term.ge(from))
-            .filter(lead_search_terms::term.lt(to))
-            .select(lead_search_terms::lead_id)
-            .limit(DRIVER_MAX_LEADS + 1)
-            .load(conn)
+        let counted: Bounded = diesel::sql_query(SQL)
+            .bind::<diesel::sql_types::Text, _>(from)
+            .bind::<diesel::sql_types::Text, _>(to)
+            .bind::<diesel::sql_types::BigInt, _>(DRIVER_MAX_LEADS + 1)
+            .get_result(conn)
             .await?;
-        Ok(ids.len() as i64)
+        Ok(counted.rows_in_range)
     })
 }
 

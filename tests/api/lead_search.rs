@@ -111,3 +111,27 @@ async fn leads_stored_before_the_index_existed_are_indexed_at_boot() {
     }
     assert_eq!(hits.len(), 1, "found once the boot's indexing ran");
 }
+
+#[actix_web::test]
+async fn a_word_more_than_five_thousand_leads_share_never_drives_a_search_and_a_rare_one_does() {
+    let app = spawn_app().await;
+    // Index rows alone decide the plan: 5,001 for "common" (one past the cutoff), one for "rare".
+    app.execute_sql(
+        "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 5001) \
+         INSERT INTO lead_search_terms (term, lead_id) SELECT 'common', i FROM n",
+        "INSERT INTO lead_search_terms (term, lead_id) SELECT 'common', seq FROM seq_1_to_5001",
+    )
+    .await;
+    let rare = "INSERT INTO lead_search_terms (term, lead_id) VALUES ('rare', 1)";
+    app.execute_sql(rare, rare).await;
+    let drives = |plan: Vec<ritual_roast::db::lead_search::SearchTerm>| {
+        plan.iter().map(|term| term.drives).collect::<Vec<_>>()
+    };
+    let plan = |q: &'static str| ritual_roast::db::lead_search::plan(&app.db, q);
+
+    assert_eq!(drives(plan("common rare").await.unwrap()), [false, true]);
+    assert_eq!(drives(plan("common").await.unwrap()), [false]);
+    let one_fewer = "DELETE FROM lead_search_terms WHERE term = 'common' AND lead_id = 5001";
+    app.execute_sql(one_fewer, one_fewer).await;
+    assert_eq!(drives(plan("common").await.unwrap()), [true]);
+}
