@@ -14,6 +14,18 @@ use super::{DbError, DbPool, DbResult};
 use crate::domain::LeadStatus;
 use crate::{db_run, db_run_retrying};
 
+/// The display names of the staff among `owners`, for history lines such as "owner: Ana → Rosa". A macro:
+/// the query is expanded for each backend's connection inside `db_run!`.
+macro_rules! owner_names {
+    ($conn:expr, $owners:expr) => {
+        staff_users::table
+            .filter(staff_users::id.eq_any($owners))
+            .select((staff_users::id, staff_users::display_name))
+            .load::<(i64, String)>($conn)
+            .await?
+    };
+}
+
 /// Where a lead stands in the staff's work: its status, who works it, when to get back to them.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct LeadWork {
@@ -129,11 +141,7 @@ pub async fn edit(pool: &DbPool, id: i64, edit: &LeadEdit, actor: &str) -> DbRes
                 return Ok(EditOutcome::Unchanged);
             }
             let owners: Vec<i64> = [old.owner_id, new.owner_id].into_iter().flatten().collect();
-            let names: Vec<(i64, String)> = staff_users::table
-                .filter(staff_users::id.eq_any(&owners))
-                .select((staff_users::id, staff_users::display_name))
-                .load(conn)
-                .await?;
+            let names = owner_names!(conn, &owners);
             let updated = diesel::update(leads::table.find(id).filter(leads::version.eq(version)))
                 .set((
                     leads::status.eq(new.status),
@@ -217,11 +225,7 @@ pub async fn bulk(pool: &DbPool, ids: &[i64], change: BulkChange, actor: &str) -
                 .flat_map(|(_, old, new)| [old.owner_id, new.owner_id])
                 .flatten()
                 .collect();
-            let names: Vec<(i64, String)> = staff_users::table
-                .filter(staff_users::id.eq_any(&owners))
-                .select((staff_users::id, staff_users::display_name))
-                .load(conn)
-                .await?;
+            let names = owner_names!(conn, &owners);
             let events: Vec<NewEvent> = changing
                 .iter()
                 .map(|(id, old, new)| {
