@@ -1,13 +1,12 @@
 //! `POST /admin/leads/{id}/notes`: adds a note to a lead's timeline. Notes are only ever added, so there is
 //! no version to check: two people writing at once both keep theirs.
 
-use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
 use serde::Deserialize;
 
 use super::guard::{CsrfForm, Staff};
 use super::layout::AdminFrame;
-use super::lead_page::{Draft, load, page_path, page_with};
+use super::lead_page::{Draft, load, page_path};
 use super::session::redirect_with_flash;
 use crate::db::lead_notes::{self, NOTE_MAX_CHARS, NoteOutcome};
 use crate::error::AppError;
@@ -44,15 +43,7 @@ pub async fn add(
             note_problem: Some(problem),
             ..Draft::default()
         };
-        return page_with(
-            &frame,
-            &state,
-            &staff,
-            lead,
-            draft,
-            StatusCode::UNPROCESSABLE_ENTITY,
-        )
-        .await;
+        return draft.refused(&frame, &state, &staff, lead, None).await;
     }
     match lead_notes::add(&state.db, *id, &staff.user.email, body.trim_end()).await? {
         NoteOutcome::LeadNotFound => Err(AppError::NotFound),

@@ -57,6 +57,20 @@ pub(super) struct Draft {
 }
 
 impl Draft {
+    /// The lead page again with this draft and why it was refused (422), for the forms on it. `users`:
+    /// the staff list when the handler has it already.
+    pub(super) async fn refused(
+        self,
+        frame: &AdminFrame,
+        state: &AppState,
+        staff: &Staff,
+        lead: Lead,
+        users: Option<Vec<StaffUser>>,
+    ) -> Result<HttpResponse, AppError> {
+        let status = StatusCode::UNPROCESSABLE_ENTITY;
+        page_for(frame, state, staff, lead, self, status, users).await
+    }
+
     fn kept(fields: &HashMap<String, String>) -> Draft {
         let problem = "Your changes are not saved yet: they were kept while you signed in again. Check them and save.";
         let is_note = fields.contains_key("body");
@@ -153,15 +167,9 @@ pub async fn edit(
         Ok(work) => work,
         Err(problem) => {
             let draft = mine(problem.into());
-            return page_with(
-                &frame,
-                &state,
-                &staff,
-                lead,
-                draft,
-                StatusCode::UNPROCESSABLE_ENTITY,
-            )
-            .await;
+            return draft
+                .refused(&frame, &state, &staff, lead, Some(users))
+                .await;
         }
     };
     let edit = LeadEdit {
@@ -200,10 +208,26 @@ pub(super) async fn page_with(
     draft: Draft,
     status: StatusCode,
 ) -> Result<HttpResponse, AppError> {
+    page_for(frame, state, staff, lead, draft, status, None).await
+}
+
+/// [`page_with`], reusing the staff list when the handler loaded it already.
+async fn page_for(
+    frame: &AdminFrame,
+    state: &AppState,
+    staff: &Staff,
+    lead: Lead,
+    draft: Draft,
+    status: StatusCode,
+    users: Option<Vec<StaffUser>>,
+) -> Result<HttpResponse, AppError> {
     let history = lead_events::history(&state.db, lead.id).await?;
     let notes = lead_notes::of_lead(&state.db, lead.id).await?;
     let earlier = leads::earlier_from_same_contact(&state.db, &lead, EARLIER_SHOWN).await?;
-    let users = staff::list_users(&state.db).await?;
+    let users = match users {
+        Some(users) => users,
+        None => staff::list_users(&state.db).await?,
+    };
     let neighbours = leads::neighbours(&state.db, &lead).await?;
     let timeline = lead_timeline::render(&lead, &notes, &history, &users, staff.user.time_zone);
     Ok(frame.page(&lead.name).status(status).render(detail(
