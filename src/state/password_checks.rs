@@ -16,6 +16,8 @@ use tokio::sync::Semaphore;
 
 use crate::error::AppError;
 
+/// Whether a work area no check waits for is freed (see `return_work_area`).
+const FREE_IDLE_WORK_AREAS: bool = cfg!(target_env = "musl");
 /// How long a sign-in waits for a free password check before it is told to come back.
 const MAX_WAIT: Duration = Duration::from_secs(2);
 /// Sign-ins allowed to wait per check slot; past that they are refused at once.
@@ -78,7 +80,14 @@ impl PasswordChecks {
             .unwrap_or_default()
     }
 
+    /// Keeps the work area for the next check. In the static build, only while another check waits: its
+    /// allocator (mimalloc, `main.rs`) gives a freed 19 MiB block back to the system, so a task that had
+    /// one sign-in does not carry it for the rest of its life. glibc (tests, `cargo run`) would park it
+    /// in a per-thread arena instead, so there the areas are always kept.
     fn return_work_area(&self, memory: Vec<Block>) {
+        if FREE_IDLE_WORK_AREAS && self.waiting.load(Ordering::SeqCst) == 0 {
+            return;
+        }
         let mut spare = self
             .work_areas
             .lock()
