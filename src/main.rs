@@ -7,6 +7,9 @@ static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 /// `mi_option_arena_eager_commit` in mimalloc 2.x's `mi_option_e` (libmimalloc-sys does not name it).
 #[cfg(target_env = "musl")]
 const MI_OPTION_ARENA_EAGER_COMMIT: libmimalloc_sys::mi_option_t = 4;
+/// `mi_option_purge_delay` in mimalloc 2.x's `mi_option_e`.
+#[cfg(target_env = "musl")]
+const MI_OPTION_PURGE_DELAY: libmimalloc_sys::mi_option_t = 15;
 
 /// The C library's `memcpy`, replaced for the static musl build. musl's copies 8 bytes at a time after
 /// aligning the destination (`rep movsq`), which is slow when source and destination are misaligned
@@ -47,6 +50,10 @@ fn main() -> ExitCode {
     #[cfg(target_env = "musl")]
     unsafe {
         libmimalloc_sys::mi_option_set(MI_OPTION_ARENA_EAGER_COMMIT, 0);
+        // Give freed memory back at once rather than "after 10 ms" (which in practice waited for the next
+        // allocation on that thread: a sign-in's 19 MiB stayed resident for the task's life). GET / and
+        // POST /leads measured the same either way.
+        libmimalloc_sys::mi_option_set(MI_OPTION_PURGE_DELAY, 0);
     }
     ritual_roast::cli::main()
 }

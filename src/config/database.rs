@@ -27,6 +27,8 @@ pub struct DatabaseSettings {
     pub max_connection_lifetime_secs: u64,
     /// How long boot (or `migrate`) waits for another task's migrations on MySQL before failing clearly.
     pub migration_lock_wait_secs: u64,
+    /// SQLite's page cache per pooled connection, in KiB (the file's pages are in the OS cache anyway).
+    pub sqlite_cache_kib: u32,
 }
 
 /// Where the data lives.
@@ -85,6 +87,7 @@ pub(super) struct DatabaseInput {
     secret_refresh_secs: u64,
     max_connection_lifetime_secs: u64,
     migration_lock_wait_secs: u64,
+    sqlite_cache_kib: u32,
 }
 
 impl DatabaseInput {
@@ -107,6 +110,7 @@ impl DatabaseInput {
             secret_refresh_secs: self.secret_refresh_secs,
             max_connection_lifetime_secs: self.max_connection_lifetime_secs,
             migration_lock_wait_secs: self.migration_lock_wait_secs,
+            sqlite_cache_kib: self.sqlite_cache_kib,
         })
     }
 

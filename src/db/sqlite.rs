@@ -16,7 +16,7 @@ use crate::config::DatabaseSettings;
 pub type SqliteConn = SyncConnectionWrapper<SqliteConnection>;
 
 /// Applied to every new connection: WAL lets readers run beside the writer; the busy timeout turns
-/// writer contention into a short wait instead of an error.
+/// writer contention into a short wait instead of an error. (Plus the page cache's size, from the settings.)
 pub(super) const CONNECTION_PRAGMAS: &str = "PRAGMA journal_mode = WAL; PRAGMA busy_timeout = 5000; \
      PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON;";
 
@@ -31,11 +31,15 @@ pub(super) fn pool(path: &Path, settings: &DatabaseSettings) -> anyhow::Result<P
         .context("the SQLite path must be valid UTF-8")?
         .to_owned();
     let mut config = ManagerConfig::<SqliteConn>::default();
-    config.custom_setup = Box::new(|url| {
-        let url = url.to_owned();
+    let pragmas = format!(
+        "{CONNECTION_PRAGMAS} PRAGMA cache_size = -{};",
+        settings.sqlite_cache_kib.max(64)
+    );
+    config.custom_setup = Box::new(move |url| {
+        let (url, pragmas) = (url.to_owned(), pragmas.clone());
         async move {
             let mut conn = SqliteConn::establish(&url).await?;
-            conn.batch_execute(CONNECTION_PRAGMAS)
+            conn.batch_execute(&pragmas)
                 .await
                 .map_err(ConnectionError::CouldntSetupConfiguration)?;
             Ok(conn)
@@ -50,4 +54,35 @@ pub(super) fn pool(path: &Path, settings: &DatabaseSettings) -> anyhow::Result<P
         .runtime(deadpool::Runtime::Tokio1)
         .build()
         .context("could not build the SQLite connection pool")
+}
+
+#[cfg(test)]
+mod tests {
+    use diesel::QueryableByName;
+    use diesel_async::RunQueryDsl;
+
+    use crate::config::Settings;
+
+    #[derive(QueryableByName)]
+    struct CacheSize {
+        #[diesel(sql_type = diesel::sql_types::BigInt)]
+        cache_size: i64,
+    }
+
+    #[tokio::test]
+    async fn each_pooled_connection_gets_the_configured_page_cache() {
+        let dir = tempfile::tempdir().unwrap();
+        let env = std::collections::HashMap::from([(
+            "RR_DATABASE__SQLITE_CACHE_KIB".to_owned(),
+            "300".to_owned(),
+        )]);
+        let settings = Settings::load_from(&env).unwrap();
+        let pool = super::pool(&dir.path().join("cache.sqlite3"), &settings.database).unwrap();
+        let mut conn = pool.get().await.unwrap();
+        let size: CacheSize = diesel::sql_query("PRAGMA cache_size")
+            .get_result(&mut *conn)
+            .await
+            .unwrap();
+        assert_eq!(size.cache_size, -300, "negative: KiB, as SQLite counts it");
+    }
 }
