@@ -18,6 +18,7 @@ RUN apt-get update \
 WORKDIR /src
 # The build inputs only (.dockerignore keeps everything else, notably target/, out of the context).
 COPY Cargo.toml Cargo.lock build.rs diesel.toml ./
+COPY .cargo ./.cargo
 COPY src ./src
 COPY migrations ./migrations
 COPY assets ./assets

@@ -69,6 +69,31 @@ mod tests {
         cache_size: i64,
     }
 
+    #[derive(QueryableByName)]
+    struct CompileOption {
+        #[diesel(sql_type = diesel::sql_types::Text)]
+        compile_options: String,
+    }
+
+    #[tokio::test]
+    async fn sqlite_is_built_without_per_call_and_per_allocation_mutexes() {
+        let dir = tempfile::tempdir().unwrap();
+        let settings = Settings::load_from(&Default::default()).unwrap();
+        let pool = super::pool(&dir.path().join("options.sqlite3"), &settings.database).unwrap();
+        let mut conn = pool.get().await.unwrap();
+        let options: Vec<CompileOption> = diesel::sql_query("PRAGMA compile_options")
+            .load(&mut *conn)
+            .await
+            .unwrap();
+        let options: Vec<String> = options.into_iter().map(|o| o.compile_options).collect();
+        // Set in .cargo/config.toml (LIBSQLITE3_FLAGS).
+        assert!(options.contains(&"THREADSAFE=2".to_owned()), "{options:?}");
+        assert!(
+            options.contains(&"DEFAULT_MEMSTATUS=0".to_owned()),
+            "{options:?}"
+        );
+    }
+
     #[tokio::test]
     async fn each_pooled_connection_gets_the_configured_page_cache() {
         let dir = tempfile::tempdir().unwrap();
