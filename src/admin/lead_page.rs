@@ -68,7 +68,7 @@ impl Draft {
         users: Option<Vec<StaffUser>>,
     ) -> Result<HttpResponse, AppError> {
         let status = StatusCode::UNPROCESSABLE_ENTITY;
-        page_for(frame, state, staff, lead, self, status, users).await
+        page_with(frame, state, staff, lead, self, status, users).await
     }
 
     fn kept(fields: &HashMap<String, String>) -> Draft {
@@ -96,7 +96,7 @@ pub async fn show(
     let lead = load(&state, *id).await?;
     let kept = pending_form::take(&req, &state, &page_path(lead.id));
     let draft = kept.as_ref().map(Draft::kept).unwrap_or_default();
-    let response = page_with(&frame, &state, &staff, lead, draft, StatusCode::OK).await?;
+    let response = page_with(&frame, &state, &staff, lead, draft, StatusCode::OK, None).await?;
     Ok(match kept {
         Some(_) => pending_form::forget(response),
         None => response,
@@ -194,25 +194,23 @@ pub async fn edit(
                 current.status.as_str()
             ));
             draft.version = Some(current.version);
-            page_with(&frame, &state, &staff, current, draft, StatusCode::CONFLICT).await
+            page_with(
+                &frame,
+                &state,
+                &staff,
+                current,
+                draft,
+                StatusCode::CONFLICT,
+                Some(users),
+            )
+            .await
         }
     }
 }
 
-/// The lead page, with the draft's input in its forms.
-pub(super) async fn page_with(
-    frame: &AdminFrame,
-    state: &AppState,
-    staff: &Staff,
-    lead: Lead,
-    draft: Draft,
-    status: StatusCode,
-) -> Result<HttpResponse, AppError> {
-    page_for(frame, state, staff, lead, draft, status, None).await
-}
-
-/// [`page_with`], reusing the staff list when the handler loaded it already.
-async fn page_for(
+/// The lead page, with the draft's input in its forms; `users` is the staff list when the handler has
+/// loaded it already.
+async fn page_with(
     frame: &AdminFrame,
     state: &AppState,
     staff: &Staff,
