@@ -153,7 +153,7 @@ pub async fn insert_many(
 ) -> Vec<DbResult<Stored>> {
     match store_together(pool, submissions, added_by, notify).await {
         Ok(stored) => stored.into_iter().map(Ok).collect(),
-        Err(DbError::Query(_)) if submissions.len() > 1 => {
+        Err(DbError::Query(_)) => {
             let mut results = Vec::with_capacity(submissions.len());
             for lead in submissions {
                 let one = std::slice::from_ref(lead);
@@ -161,7 +161,6 @@ pub async fn insert_many(
             }
             results
         }
-        Err(DbError::Query(_)) => vec![store_alone(pool, submissions, added_by, notify).await],
         Err(error) => submissions.iter().map(|_| Err(error.duplicate())).collect(),
     }
 }
@@ -189,6 +188,20 @@ fn is_unique_violation(error: &DbError) -> bool {
         error,
         DbError::Query(Error::DatabaseError(DatabaseErrorKind::UniqueViolation, _))
     )
+}
+
+/// The ids of the leads stored under these form tokens, by token. A macro: the query is expanded for each
+/// backend's connection inside `db_run!`.
+macro_rules! ids_by_token {
+    ($conn:expr, $tokens:expr) => {
+        leads::table
+            .filter(leads::form_token.eq_any($tokens))
+            .select((leads::form_token, leads::id))
+            .load::<(String, i64)>($conn)
+            .await?
+            .into_iter()
+            .collect::<HashMap<String, i64>>()
+    };
 }
 
 async fn store_together(
@@ -219,13 +232,7 @@ async fn store_together(
     db_run_retrying!(pool, |conn| {
         conn.transaction::<_, DbError, _>(async |conn| {
             conn.claim_writer().await?;
-            let before: HashMap<String, i64> = leads::table
-                .filter(leads::form_token.eq_any(&distinct))
-                .select((leads::form_token, leads::id))
-                .load::<(String, i64)>(conn)
-                .await?
-                .into_iter()
-                .collect();
+            let before = ids_by_token!(conn, &distinct);
             let new_rows: Vec<NewLead> = distinct
                 .iter()
                 .copied()
@@ -236,13 +243,7 @@ async fn store_together(
             if !new_rows.is_empty() {
                 conn.insert_leads(&new_rows).await?;
                 let new_keys: Vec<&str> = new_rows.iter().map(|row| row.form_token).collect();
-                created = leads::table
-                    .filter(leads::form_token.eq_any(&new_keys))
-                    .select((leads::form_token, leads::id))
-                    .load::<(String, i64)>(conn)
-                    .await?
-                    .into_iter()
-                    .collect();
+                created = ids_by_token!(conn, &new_keys);
                 let index = lead_search::index_statement_many(new_rows.iter().map(|row| {
                     let id = created[row.form_token];
                     (
