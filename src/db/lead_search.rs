@@ -104,10 +104,6 @@ fn insert_statement_many<'a>(
     (rows > 0).then_some(sql)
 }
 
-pub(super) fn insert_statement(lead_id: i64, terms: &[String]) -> Option<String> {
-    insert_statement_many([(lead_id, terms)])
-}
-
 /// The one statement indexing several new leads, each as `(id, name, email, phone, message)`.
 pub(super) fn index_statement_many<'a>(
     leads: impl IntoIterator<Item = (i64, &'a str, &'a str, &'a str, &'a str)>,
@@ -127,7 +123,7 @@ pub(super) fn index_statement(
     phone: &str,
     message: &str,
 ) -> Option<String> {
-    insert_statement(lead_id, &index_terms(name, email, phone, message))
+    index_statement_many([(lead_id, name, email, phone, message)])
 }
 
 /// A lead's terms (for tests and for checking an erasure).
